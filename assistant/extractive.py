@@ -1,0 +1,102 @@
+"""Extractive answers: verbatim sentences from the best passages, each with its ``[n]``.
+
+No word is invented: every sentence of the answer body is a substring of a cited chunk. Sentences are scored by
+how many of the question's (stemmed, compound-split) terms they contain, weighted by how rare each term is among
+the candidate passages, plus the retrieval rank of their passage; near-duplicates are skipped; the chosen ones
+are grouped by passage and kept in document order so the answer reads like a short excerpt.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.retrieval.analyzer import GermanAnalyzer
+from assistant.text import Sentence, split_sentences
+from assistant.types import ScoredChunk
+
+MAX_SENTENCES = 4
+MAX_CHARS = 900
+MIN_SENTENCE_CHARS = 25
+MAX_SENTENCE_CHARS = 450
+
+LEAD = {
+    "de": "Wörtliche Auszüge aus den Quellen:",
+    "en": "Verbatim excerpts from the sources (in German):",
+}
+
+
+@dataclass(frozen=True)
+class Pick:
+    hit_index: int  # index into the hits given to compose()
+    sentence: Sentence
+    score: float
+
+
+def _terms(analyzer: GermanAnalyzer, text: str) -> set[str]:
+    return set(analyzer.analyze(text))
+
+
+def select_sentences(
+    question: str, hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer, max_sentences: int = MAX_SENTENCES
+) -> list[Pick]:
+    query_terms = _terms(analyzer, question)
+    if not query_terms or not hits:
+        return []
+    candidates: list[tuple[int, Sentence, set[str]]] = []
+    for i, hit in enumerate(hits):
+        for s in split_sentences(hit.chunk.text):
+            if MIN_SENTENCE_CHARS <= len(s.text) <= MAX_SENTENCE_CHARS and not s.text.endswith(":"):
+                candidates.append((i, s, _terms(analyzer, s.text)))
+    if not candidates:
+        return []
+    # Rare terms among the candidates say more about relevance than ubiquitous ones.
+    df = {t: sum(t in terms for _, _, terms in candidates) for t in query_terms}
+    n = len(candidates)
+    weight = {t: math.log(1 + n / (1 + df[t])) for t in query_terms}
+    total = sum(weight.values()) or 1.0
+    scored: list[Pick] = []
+    for i, s, terms in candidates:
+        overlap = sum(weight[t] for t in query_terms & terms) / total
+        if overlap <= 0:
+            continue
+        rank_bonus = 0.25 / (1 + i)
+        length_penalty = 0.1 if len(s.text) > 300 else 0.0
+        scored.append(Pick(i, s, overlap + rank_bonus - length_penalty))
+    scored.sort(key=lambda p: p.score, reverse=True)
+
+    chosen: list[Pick] = []
+    chosen_terms: list[set[str]] = []
+    chars = 0
+    for pick in scored:
+        terms = _terms(analyzer, pick.sentence.text)
+        if any(len(terms & other) / max(1, len(terms | other)) > 0.6 for other in chosen_terms):
+            continue
+        if chosen and pick.score < 0.35 * chosen[0].score:
+            break
+        if chars + len(pick.sentence.text) > MAX_CHARS and chosen:
+            continue
+        chosen.append(pick)
+        chosen_terms.append(terms)
+        chars += len(pick.sentence.text)
+        if len(chosen) == max_sentences:
+            break
+    # Readable order: passages by their first chosen sentence's score, sentences in document order.
+    first_seen: dict[int, int] = {}
+    for order, pick in enumerate(chosen):
+        first_seen.setdefault(pick.hit_index, order)
+    chosen.sort(key=lambda p: (first_seen[p.hit_index], p.sentence.start))
+    return chosen
+
+
+def compose(picks: Sequence[Pick], language: str) -> tuple[str, list[int]]:
+    """Answer text with ``[n]`` markers and the hit indices in citation order."""
+    order: list[int] = []
+    lines: list[str] = [LEAD.get(language, LEAD["de"])]
+    for pick in picks:
+        if pick.hit_index not in order:
+            order.append(pick.hit_index)
+        n = order.index(pick.hit_index) + 1
+        lines.append(f"„{pick.sentence.text}“ [{n}]")
+    return "\n".join(lines), order

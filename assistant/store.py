@@ -1,0 +1,389 @@
+"""The vector store: Chroma, embedded (``PersistentClient``) or as a server (``HttpClient``).
+
+Two collections:
+
+* ``<prefix>_chunks``: one record per chunk, with its embedding, text and metadata. Chunk ids are
+  ``<doc_id>:<version>:<index>``, so the chunks of two versions of one document can coexist.
+* ``<prefix>_documents``: the registry, one record per live document naming its live ``version``.
+
+Why a registry: Chroma has no transactions. An updated document's new chunks are written first under a new
+version, then the registry record is flipped with one single-record upsert, then the old chunks are deleted.
+Queries only return chunks whose version is the live one, so no query ever sees half a document; a crash at any
+point leaves at worst invisible orphans, which :meth:`ChromaStore.collect_orphans` removes on the next ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from assistant.errors import EmbeddingMismatchError, StoreUnavailableError
+from assistant.types import Chunk, ScoredChunk
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_WRITE_BATCH = 500
+
+
+@dataclass
+class DocumentRecord:
+    """Registry entry of one live document."""
+
+    doc_id: str
+    version: str
+    source: str
+    root: str
+    title: str
+    suffix: str
+    content_sha256: str
+    chunk_count: int
+    ingested_at: str
+    publisher: str = ""
+    year: int | None = None
+    doc_type: str = ""
+    topics: list[str] = field(default_factory=list)
+    language: str = "de"
+    licence: str = ""
+    sample: bool = False
+    page_count: int | None = None
+    references: list[str] = field(default_factory=list)
+
+    def to_metadata(self) -> dict[str, Any]:
+        # Chroma metadata takes no None and no empty lists.
+        return {k: v for k, v in asdict(self).items() if v is not None and v != []}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in meta.items() if k in known})
+
+
+def chunk_to_metadata(chunk: Chunk) -> dict[str, Any]:
+    meta = {k: v for k, v in chunk.metadata.items() if v is not None and v != []}
+    meta.update(
+        doc_id=chunk.doc_id,
+        version=chunk.version,
+        source=chunk.source,
+        title=chunk.title,
+        page=chunk.page or 0,
+        section=chunk.section,
+        chunk_index=chunk.chunk_index,
+        char_start=chunk.char_start,
+        char_end=chunk.char_end,
+    )
+    return meta
+
+
+_CHUNK_KEYS = {"doc_id", "version", "source", "title", "page", "section", "chunk_index", "char_start", "char_end"}
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        doc_id=str(meta.get("doc_id", "")),
+        version=str(meta.get("version", "")),
+        text=text or "",
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        page=int(meta["page"]) if meta.get("page") else None,
+        section=str(meta.get("section", "")),
+        chunk_index=int(meta.get("chunk_index", 0)),
+        char_start=int(meta.get("char_start", 0)),
+        char_end=int(meta.get("char_end", 0)),
+        metadata={k: v for k, v in meta.items() if k not in _CHUNK_KEYS},
+    )
+
+
+def _unavailable(target: str, e: Exception) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"Wissensbasis nicht verfügbar: Chroma unter {target} antwortet nicht ({type(e).__name__}: {e}). "
+        "Prüfen Sie LOTSE_CHROMA_URL bzw. LOTSE_INDEX_DIR und ob der Chroma-Server läuft.",
+        f"Knowledge base unavailable: Chroma at {target} does not answer ({type(e).__name__}: {e}). "
+        "Check LOTSE_CHROMA_URL or LOTSE_INDEX_DIR and whether the Chroma server is running.",
+    )
+
+
+class ChromaStore:
+    """Chunks and the document registry in Chroma. Thread-safe for concurrent readers.
+
+    Args:
+        embedding_model: ``model_id`` of the embedder; recorded on creation and checked on every open.
+        dim: Embedding dimension; recorded and checked like the model.
+        path: Data directory for the embedded client (ignored when ``url`` is given).
+        url: ``http(s)://host:port`` of a Chroma server.
+        prefix: Collection name prefix.
+    """
+
+    def __init__(
+        self,
+        embedding_model: str,
+        dim: int,
+        *,
+        path: Path | None = None,
+        url: str | None = None,
+        prefix: str = "lotse",
+    ) -> None:
+        if not path and not url:
+            raise ValueError("ChromaStore needs a path or a url")
+        self.embedding_model = embedding_model
+        self.dim = dim
+        self.path = path
+        self.url = url
+        self.prefix = prefix
+        self.target = url or str(path)
+        self._lock = threading.RLock()
+        self._client: Any = None
+        self._chunks: Any = None
+        self._docs: Any = None
+
+    # -- connection ------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if self.url:
+                parts = urlsplit(self.url)
+                client = chromadb.HttpClient(
+                    host=parts.hostname or "127.0.0.1",
+                    port=parts.port or (443 if parts.scheme == "https" else 8000),
+                    ssl=parts.scheme == "https",
+                    settings=settings,
+                )
+            else:
+                assert self.path is not None
+                self.path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+            space = {"hnsw": {"space": "cosine"}}
+            chunks = client.get_or_create_collection(
+                f"{self.prefix}_chunks",
+                embedding_function=None,
+                configuration=space,  # type: ignore[arg-type]
+                metadata={"embedding_model": self.embedding_model, "dim": self.dim, "schema": SCHEMA_VERSION},
+            )
+            docs = client.get_or_create_collection(
+                f"{self.prefix}_documents", embedding_function=None, configuration=space  # type: ignore[arg-type]
+            )
+        except Exception as e:  # chromadb raises many types (connection, sqlite, rust bindings)
+            raise _unavailable(self.target, e) from e
+        meta = chunks.metadata or {}
+        if meta.get("embedding_model") != self.embedding_model or int(meta.get("dim", 0)) != self.dim:
+            raise EmbeddingMismatchError(
+                f"Der Index wurde mit dem Embedding-Modell {meta.get('embedding_model')!r} "
+                f"({meta.get('dim')} Dimensionen) gebaut, konfiguriert ist {self.embedding_model!r} "
+                f"({self.dim}). Modelle werden nicht gemischt. Neu indexieren mit: lotse ingest corpus --reset "
+                "(oder LOTSE_EMBEDDINGS zurückstellen).",
+                f"The index was built with embedding model {meta.get('embedding_model')!r} "
+                f"({meta.get('dim')} dimensions), configured is {self.embedding_model!r} ({self.dim}). "
+                "Models are never mixed. Re-index with: lotse ingest corpus --reset (or restore LOTSE_EMBEDDINGS).",
+            )
+        self._client, self._chunks, self._docs = client, chunks, docs
+
+    def _collections(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._chunks is None:
+                self._connect()
+            return self._chunks, self._docs
+
+    def collection(self, name: str) -> Any:
+        """An auxiliary collection (e.g. feedback) on the same Chroma, so replicas share it."""
+        self._collections()
+        with self._lock:
+            try:
+                return self._client.get_or_create_collection(
+                    f"{self.prefix}_{name}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                )
+            except Exception as e:
+                self.reopen()
+                raise _unavailable(self.target, e) from e
+
+    def reopen(self) -> None:
+        """Drop the client and connect again.
+
+        An embedded Chroma caches its vector index per process; another process's writes become visible to
+        queries only after reopening (measured with chromadb 1.5). The server client needs no reopen.
+        """
+        with self._lock:
+            if self._client is not None and self.path is not None:
+                try:
+                    self._client.close()
+                except Exception:  # closing a broken client must not stop us from reconnecting
+                    log.debug("closing chroma client failed", exc_info=True)
+            self._client = self._chunks = self._docs = None
+
+    def reset(self) -> None:
+        """Delete both collections (used by ``lotse ingest --reset``), e.g. to switch embedding model."""
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        with self._lock:
+            self.reopen()
+            try:
+                if self.url:
+                    parts = urlsplit(self.url)
+                    client = chromadb.HttpClient(
+                        host=parts.hostname or "127.0.0.1", port=parts.port or 8000,
+                        settings=ChromaSettings(anonymized_telemetry=False),
+                    )
+                else:
+                    client = chromadb.PersistentClient(
+                        path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False)
+                    )
+                for name in (f"{self.prefix}_chunks", f"{self.prefix}_documents"):
+                    if name in [c.name for c in client.list_collections()]:
+                        client.delete_collection(name)
+                if self.path is not None:
+                    client.close()
+            except Exception as e:
+                raise _unavailable(self.target, e) from e
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:
+            if isinstance(e, (EmbeddingMismatchError, StoreUnavailableError)):
+                raise
+            # A server restart or a torn connection: reconnect once on the next call.
+            self.reopen()
+            raise _unavailable(self.target, e) from e
+
+    # -- registry --------------------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        _, docs = self._collections()
+        got = self._call(docs.get, include=["metadatas"])
+        return {i: DocumentRecord.from_metadata(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def commit_document(self, record: DocumentRecord) -> None:
+        """Make ``record.version`` the live version of its document (one atomic single-record upsert)."""
+        _, docs = self._collections()
+        self._call(
+            docs.upsert,
+            ids=[record.doc_id],
+            embeddings=[[1.0]],  # the registry is looked up by id, never by vector
+            documents=[record.source],
+            metadatas=[record.to_metadata()],
+        )
+
+    def remove_document(self, doc_id: str) -> int:
+        """Erase a document: registry first (it becomes invisible at once), then all its chunks."""
+        chunks, docs = self._collections()
+        self._call(docs.delete, ids=[doc_id])
+        return self.delete_chunks(doc_id)
+
+    # -- chunks ----------------------------------------------------------------------------------------
+    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        col, _ = self._collections()
+        if embeddings.shape != (len(chunks), self.dim):
+            raise ValueError(f"expected {len(chunks)}x{self.dim} embeddings, got {embeddings.shape}")
+        for i in range(0, len(chunks), _WRITE_BATCH):
+            part = chunks[i : i + _WRITE_BATCH]
+            self._call(
+                col.upsert,
+                ids=[c.id for c in part],
+                embeddings=embeddings[i : i + _WRITE_BATCH].tolist(),
+                documents=[c.text for c in part],
+                metadatas=[chunk_to_metadata(c) for c in part],
+            )
+
+    def delete_chunks(self, doc_id: str, keep_version: str | None = None) -> int:
+        col, _ = self._collections()
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_version:
+            where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]}
+        ids = self._call(col.get, where=where, include=[])["ids"]
+        for i in range(0, len(ids), _WRITE_BATCH):
+            self._call(col.delete, ids=ids[i : i + _WRITE_BATCH])
+        return len(ids)
+
+    def collect_orphans(self) -> int:
+        """Delete chunks whose version is not live (left by a crash or an interrupted update)."""
+        col, _ = self._collections()
+        live = {d.doc_id: d.version for d in self.documents().values()}
+        got = self._call(col.get, include=["metadatas"])
+        orphans = [
+            cid
+            for cid, meta in zip(got["ids"], got["metadatas"], strict=True)
+            if live.get(str(meta.get("doc_id"))) != meta.get("version")
+        ]
+        for i in range(0, len(orphans), _WRITE_BATCH):
+            self._call(col.delete, ids=orphans[i : i + _WRITE_BATCH])
+        if orphans:
+            log.info("removed %d orphaned chunks", len(orphans))
+        return len(orphans)
+
+    def live_chunks(self, docs: dict[str, DocumentRecord] | None = None) -> list[Chunk]:
+        """All chunks of live document versions (the lexical index is derived from these)."""
+        col, _ = self._collections()
+        docs = self.documents() if docs is None else docs
+        live = {d.doc_id: d.version for d in docs.values()}
+        out: list[Chunk] = []
+        page, offset = 5000, 0
+        while True:
+            got = self._call(col.get, include=["documents", "metadatas"], limit=page, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                if live.get(str(meta.get("doc_id"))) == meta.get("version"):
+                    out.append(chunk_from_record(cid, text, meta))
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        out.sort(key=lambda c: (c.source, c.chunk_index))
+        return out
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        col, _ = self._collections()
+        got = self._call(col.get, where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [chunk_from_record(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return sorted(chunks, key=lambda c: c.chunk_index)
+
+    def query(
+        self,
+        embedding: np.ndarray,
+        k: int,
+        *,
+        live: dict[str, str],
+        where: dict[str, Any] | None = None,
+    ) -> list[ScoredChunk]:
+        """Nearest live chunks by cosine similarity (score = 1 - cosine distance)."""
+        col, _ = self._collections()
+        total = self._call(col.count)
+        if total == 0 or not live:
+            return []
+        # Over-fetch: stale versions exist only briefly during an ingest, so a small margin suffices.
+        n = min(total, max(k * 2, k + 10))
+        got = self._call(
+            col.query,
+            query_embeddings=[embedding.tolist()],
+            n_results=n,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        out: list[ScoredChunk] = []
+        for cid, text, meta, dist in zip(
+            got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+        ):
+            if live.get(str(meta.get("doc_id"))) != meta.get("version"):
+                continue
+            out.append(ScoredChunk(chunk_from_record(cid, text, meta), score=1.0 - float(dist), rank=len(out) + 1))
+            if len(out) == k:
+                break
+        return out
+
+    def count(self) -> int:
+        col, _ = self._collections()
+        return int(self._call(col.count))
+
+    def ping(self) -> float:
+        """Round-trip time of a cheap call in seconds; raises StoreUnavailableError."""
+        start = time.perf_counter()
+        self.count()
+        return time.perf_counter() - start

@@ -1,0 +1,161 @@
+"""JSON and SSE API: /api/ask, /api/chat, /api/health, /api/feedback, and /documents/{doc_id}."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from assistant.chat import AnswerResult, AnswerStream
+from assistant.errors import LotseError
+from assistant.feedback import FeedbackStore
+from assistant.retrieval.filters import Filters
+from assistant.services import Services
+from assistant.web.errors import error_payload
+
+log = logging.getLogger(__name__)
+
+_MEDIA = {
+    ".pdf": "application/pdf",
+    ".md": "text/plain; charset=utf-8",
+    ".markdown": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    # Ingested HTML is served as text: it may carry scripts, and our origin must never run them.
+    ".html": "text/plain; charset=utf-8",
+    ".htm": "text/plain; charset=utf-8",
+}
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    """A question with optional history and filters (the channel may narrow filters further)."""
+
+    question: str = Field(description="Die Frage / the question", max_length=20_000)
+    history: list[Turn] = Field(default_factory=list, max_length=100)
+    filters: dict[str, Any] | None = Field(None, description="factors, doc_types, publishers, years, sources")
+    lang: Literal["de", "en"] | None = None
+
+    model_config = {"extra": "forbid"}
+
+
+class FeedbackRequest(BaseModel):
+    question: str = Field(max_length=4000)
+    answer: str = Field(max_length=20_000)
+    rating: Literal["helpful", "not_helpful", "wrong_source"]
+    comment: str = Field("", max_length=2000)
+    sources: list[str] = Field(default_factory=list, max_length=20)
+    mode: str = Field("", max_length=20)
+
+    model_config = {"extra": "forbid"}
+
+
+def result_payload(result: AnswerResult) -> dict[str, Any]:
+    return result.to_contract() | {"seconds": round(result.seconds, 3)}
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def sse_lines(events: AnswerStream, lang: str) -> Iterator[str]:
+    """Encode chat events as Server-Sent Events; closing this generator closes the answer stream."""
+    try:
+        for event in events:
+            data = result_payload(event.data) if event.type == "done" else event.data
+            yield sse(event.type, data)
+    except LotseError as e:
+        yield sse("error", error_payload(e, lang))
+    except Exception:
+        log.exception("answer stream failed")
+        yield sse("error", {"error": "Interner Fehler beim Beantworten. Bitte erneut versuchen.",
+                            "error_en": "Internal error while answering. Please try again.", "code": "internal"})
+    finally:
+        events.close()
+
+
+def build_router(services: Services) -> APIRouter:
+    router = APIRouter()
+    feedback = FeedbackStore(services.store, services.settings.feedback_retention_days)
+
+    def _history(req: AskRequest) -> list[dict[str, str]]:
+        return [t.model_dump() for t in req.history]
+
+    @router.post("/api/ask", tags=["api"], summary="Frage beantworten (JSON)")
+    def ask(req: AskRequest) -> dict[str, Any]:
+        filters = Filters.parse(req.filters)
+        result = services.chat.answer(req.question, _history(req), filters)
+        return result_payload(result)
+
+    @router.post("/api/chat", tags=["api"], summary="Frage beantworten (Server-Sent Events)",
+                 response_class=StreamingResponse,
+                 responses={200: {"content": {"text/event-stream": {}},
+                                  "description": "Events: status, token, reset, notice, citations, done, error"}})
+    def chat(req: AskRequest) -> StreamingResponse:
+        filters = Filters.parse(req.filters)
+        # Validation and the answer slot happen before the response starts: bad input gets a 4xx, a full
+        # house a 429, instead of an error event inside a 200 stream.
+        events = services.chat.stream(req.question, _history(req), filters, language=req.lang)
+        return StreamingResponse(sse_lines(events, req.lang or "de"), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @router.get("/api/health", tags=["api"], summary="Bereitschaft / readiness")
+    def health() -> dict[str, Any]:
+        reasons: list[str] = []
+        docs: dict[str, Any] = {}
+        try:
+            records = services.store.documents()
+            docs = {
+                "documents": len(records),
+                "chunks": sum(d.chunk_count for d in records.values()),
+                "last_ingest": max((d.ingested_at for d in records.values()), default=None),
+            }
+            if not records:
+                reasons.append("Der Index ist leer: 'lotse ingest corpus' ausführen.")
+        except LotseError as e:
+            reasons.append(str(e))
+        llm = services.settings.llm
+        return {
+            "status": "ready" if not reasons else "degraded",
+            "reasons": reasons,
+            "mode": "llm" if llm else "extractive",
+            "llm_model": llm.model if llm else None,
+            "embedding_model": services.embedder.model_id,
+            **docs,
+        }
+
+    @router.post("/api/feedback", tags=["api"], status_code=201, summary="Rückmeldung zu einer Antwort")
+    def post_feedback(req: FeedbackRequest) -> dict[str, str]:
+        record_id = feedback.add(
+            question=req.question, answer=req.answer, rating=req.rating, comment=req.comment,
+            sources=req.sources, mode=req.mode,
+        )
+        return {"id": record_id, "status": "gespeichert"}
+
+    @router.get("/documents/{doc_id}", tags=["documents"], summary="Indexiertes Dokument öffnen")
+    def document(doc_id: str, request: Request) -> FileResponse:
+        if not doc_id.isalnum() or len(doc_id) > 64:
+            raise HTTPException(404, "Dokument nicht gefunden.")
+        record = services.store.documents().get(doc_id)
+        path = services.settings.files_dir / f"{record.content_sha256}{record.suffix}" if record else None
+        if record is None or path is None or not path.is_file():
+            raise HTTPException(404, "Dokument nicht gefunden (nicht oder nicht mehr im Index).")
+        filename = record.source.rsplit("/", 1)[-1]
+        headers = {"Content-Security-Policy": "sandbox; default-src 'none'"} if record.suffix != ".pdf" else {}
+        return FileResponse(
+            path,
+            media_type=_MEDIA.get(record.suffix, "application/octet-stream"),
+            filename=filename,
+            content_disposition_type="inline",
+            headers=headers,
+        )
+
+    return router

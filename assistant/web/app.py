@@ -1,0 +1,129 @@
+"""The one FastAPI app: gradio UI at /ui, JSON/SSE API, OpenAI-compatible API, widget files and documents."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from assistant.services import Services
+from assistant.web.api import build_router
+from assistant.web.errors import install_error_handlers
+from assistant.web.openai_compat import build_openai_router
+from assistant.web.security import FRAME_ANCESTORS, SECURITY_HEADERS, OriginPolicy, RateLimiter
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+PUBLIC_PREFIXES = ("/api/", "/v1/")
+#: Paths that cost an answer: these count against the per-client rate limit.
+LIMITED_PATHS = ("/api/ask", "/api/chat", "/v1/chat/completions", "/api/check")
+MAX_BODY_BYTES = 256 * 1024
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
+    settings = services.settings
+    app = FastAPI(
+        title="Verstetigungslotse",
+        description="Zitierende Auskunft zur Verstetigung kommunaler Smart-City-Projekte. "
+        "Antworten tragen immer ihre Quellen (Dokument, Seite, Abschnitt, Zitat).",
+        version="0.1.0",
+    )
+    app.state.services = services
+    origins = OriginPolicy(settings.origins)
+    limiter = RateLimiter(settings.rate_limit)
+    app.state.limiter = limiter
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+        path = request.url.path
+        public = path.startswith(PUBLIC_PREFIXES)
+        cors_origin = None
+        if public:
+            allowed, cors_origin = origins.verdict(request)
+            if not allowed:
+                return JSONResponse(
+                    {
+                        "error": "Diese Seite ist nicht berechtigt, den Verstetigungslotsen einzubinden.",
+                        "error_en": "This site is not allowed to embed the Verstetigungslotse.",
+                        "code": "origin_not_allowed",
+                    },
+                    status_code=403,
+                )
+            if request.method == "OPTIONS":
+                response: Response = Response(status_code=204)
+                _cors(response, cors_origin)
+                return response
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                return JSONResponse(
+                    {"error": "Anfrage zu groß.", "error_en": "Request too large.", "code": "too_large"},
+                    status_code=413,
+                )
+            if request.method == "POST" and path in LIMITED_PATHS:
+                wait = limiter.check(RateLimiter.client_key(request))
+                if wait is not None:
+                    response = JSONResponse(
+                        {
+                            "error": f"Zu viele Anfragen. Bitte in {int(wait) + 1} Sekunden erneut versuchen.",
+                            "error_en": f"Too many requests. Please try again in {int(wait) + 1} seconds.",
+                            "code": "rate_limited",
+                        },
+                        status_code=429,
+                        headers={"Retry-After": str(int(wait) + 1)},
+                    )
+                    _cors(response, cors_origin)
+                    return response
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        csp = response.headers.get("Content-Security-Policy")
+        response.headers["Content-Security-Policy"] = f"{csp}; {FRAME_ANCESTORS}" if csp else FRAME_ANCESTORS
+        if public:
+            _cors(response, cors_origin)
+        if path == "/widget.js":
+            # The widget is loaded by foreign pages by design; it holds no secret.
+            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+            response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+    install_error_handlers(app)
+    app.include_router(build_router(services))
+    app.include_router(build_openai_router(services))
+
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+        @app.get("/widget.js", include_in_schema=False)
+        def widget() -> Response:
+            return Response((STATIC_DIR / "widget.js").read_bytes(), media_type="text/javascript; charset=utf-8")
+
+    if with_ui:
+        import gradio as gr
+
+        from assistant.web.ui import build_ui
+
+        blocks = build_ui(services)
+        app = gr.mount_gradio_app(app, blocks, path="/ui", max_file_size="5mb", show_api=False)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    return app
+
+
+def _cors(response: Response, origin: str | None) -> None:
+    if origin is None:
+        return
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Vary"] = "Origin"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Max-Age"] = "600"

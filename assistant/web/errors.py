@@ -1,0 +1,61 @@
+"""One place that maps Lotse errors to HTTP statuses and a JSON body with German and English text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from assistant.errors import (
+    ConfigError,
+    EmbeddingError,
+    IndexError_,
+    InputError,
+    LLMError,
+    LotseError,
+    RateLimitError,
+    RetrievalError,
+    StoreUnavailableError,
+)
+
+STATUS: list[tuple[type[LotseError], int]] = [
+    (InputError, 400),
+    (RateLimitError, 429),
+    (StoreUnavailableError, 503),
+    (IndexError_, 503),
+    (EmbeddingError, 503),
+    (RetrievalError, 503),
+    (LLMError, 502),
+    (ConfigError, 500),
+    (LotseError, 500),
+]
+
+
+def status_for(error: LotseError) -> int:
+    return next(code for cls, code in STATUS if isinstance(error, cls))
+
+
+def error_payload(error: LotseError, lang: str = "de") -> dict[str, Any]:
+    return {"error": error.localized(lang), "error_en": error.message_en, "code": error.code}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LotseError)
+    async def lotse_error(request: Request, exc: LotseError) -> JSONResponse:
+        headers = {"Retry-After": "10"} if isinstance(exc, RateLimitError) else None
+        return JSONResponse(error_payload(exc), status_code=status_for(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = ", ".join(".".join(str(p) for p in err["loc"] if p != "body") or "body" for err in exc.errors())
+        return JSONResponse(
+            {
+                "error": f"Ungültige Anfrage: bitte Felder prüfen ({fields}). Fragen dürfen höchstens die erlaubte "
+                "Länge haben; unbekannte Felder sind nicht erlaubt.",
+                "error_en": f"Invalid request: check the fields ({fields}).",
+                "code": "invalid_request",
+            },
+            status_code=422,
+        )

@@ -1,0 +1,100 @@
+"""Origin allow-list, per-client rate limits and security headers for the public endpoints.
+
+Origins: a browser sends ``Origin`` on every cross-origin request and on same-origin POSTs. The allow-list is
+compared exactly (scheme, host and port), so ``https://platform.example.evil.com`` or ``http://`` instead of
+``https://`` never match; ``Origin: null`` (sandboxed frames, file://) is refused; an empty list refuses every
+foreign origin. Requests without ``Origin`` are not from a browser page (curl, SDKs, servers); they cannot be
+stopped by origin checks anyway and are governed by the rate limit alone.
+
+Rate limits: a sliding one-minute window per client, keyed by a salted hash of the peer address (no IP address
+is stored). Every process keeps its own window; behind a load balancer with N replicas the effective limit is
+at most N times the configured one, which the reverse proxy should cap (see docs/production.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+
+from starlette.requests import Request
+
+_SALT = os.urandom(16)
+
+
+def normalise_origin(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+class OriginPolicy:
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self.allowed = frozenset(normalise_origin(o) for o in allowed)
+
+    def verdict(self, request: Request) -> tuple[bool, str | None]:
+        """(allowed, origin to echo in CORS headers or None)."""
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True, None
+        norm = normalise_origin(origin)
+        if norm == "null":
+            return False, None
+        own = f"{request.url.scheme}://{request.url.netloc}".lower()
+        if norm == own:
+            return True, None
+        if norm in self.allowed:
+            return True, origin
+        return False, None
+
+
+class RateLimiter:
+    """Sliding-window limiter: at most ``per_minute`` requests per client key in any 60 s (0 = off)."""
+
+    def __init__(self, per_minute: int, max_clients: int = 50_000) -> None:
+        self.per_minute = per_minute
+        self.max_clients = max_clients
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def client_key(request: Request) -> str:
+        host = request.client.host if request.client else "unknown"
+        return hashlib.sha256(_SALT + host.encode()).hexdigest()[:16]
+
+    def check(self, key: str) -> float | None:
+        """None when allowed, else seconds until the next request would be allowed."""
+        if self.per_minute <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits is None:
+                if len(self._hits) >= self.max_clients:  # bounded memory under address spraying
+                    self._evict(now)
+                hits = self._hits.setdefault(key, deque())
+            while hits and now - hits[0] > 60.0:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                return max(0.5, 60.0 - (now - hits[0]))
+            hits.append(now)
+            return None
+
+    def _evict(self, now: float) -> None:
+        stale = [k for k, v in self._hits.items() if not v or now - v[-1] > 60.0]
+        for k in stale:
+            del self._hits[k]
+        if len(self._hits) >= self.max_clients:
+            self._hits.clear()
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+# The UI must never be framed (clickjacking of the admin/editor functions); the widget lives in a shadow DOM
+# on the host page and needs no frame either.
+FRAME_ANCESTORS = "frame-ancestors 'none'"
