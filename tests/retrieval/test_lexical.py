@@ -1,0 +1,135 @@
+"""BM25Retriever: compound-aware retrieval, filters, edge cases and term coverage."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieval.analyzer import GermanAnalyzer
+from assistant.retrieval.lexical import BM25Retriever
+from assistant.types import Chunk
+
+
+def make_chunk(chunk_id: str, text: str, section: str = "", **metadata: object) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        doc_id=chunk_id.split(":")[0],
+        version="v1",
+        text=text,
+        source=f"{chunk_id.split(':')[0]}.pdf",
+        title="",
+        page=1,
+        section=section,
+        chunk_index=0,
+        char_start=0,
+        char_end=len(text),
+        metadata=dict(metadata),
+    )
+
+
+# Each target spells a compound out; distractors share some words but not the pair.
+CHUNKS = [
+    make_chunk("strat:1", "Die Stadt braucht eine Strategie zur Verstetigung der Pilotprojekte.", factor="wirkung"),
+    make_chunk("betr:1", "Das Modell des Betreibers legt fest, wer die Sensoren wartet.", factor="zustaendigkeiten"),
+    make_chunk("daten:1", "Eine gemeinsame Plattform für Daten aus Verkehr und Umwelt.", factor="anschlussfaehigkeit"),
+    make_chunk("anschl:1", "Die Finanzierung im Anschluss an die Förderphase trägt der Haushalt.", factor="finanzierung"),
+    make_chunk("dist:1", "Die Kommunikation mit dem Stadtrat verlief gut.", factor="kommunikation"),
+    make_chunk("dist:2", "Ein Anschluss an das Glasfasernetz ist geplant.", factor="anschlussfaehigkeit"),
+    make_chunk("dist:3", "Die Pilotprojekte laufen bis 2026 weiter.", factor="wirkung"),
+]
+
+
+@pytest.fixture()
+def retriever() -> BM25Retriever:
+    return BM25Retriever.from_chunks(CHUNKS, GermanAnalyzer())
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Verstetigungsstrategie", "strat:1"),
+        ("Betreibermodell", "betr:1"),
+        ("Datenplattform", "daten:1"),
+        ("Anschlussfinanzierung", "anschl:1"),
+    ],
+)
+def test_compound_query_finds_spelled_out_passage(retriever: BM25Retriever, query: str, expected: str) -> None:
+    results = retriever.retrieve(query, k=3)
+    assert results[0].chunk.id == expected
+    # Plain stemmed tokens cannot bridge the compound: nothing (or something else) comes first.
+    plain = BM25Retriever.from_chunks(CHUNKS, GermanAnalyzer(split_compounds=False)).retrieve(query, k=3)
+    assert not plain or plain[0].chunk.id != expected
+
+
+def test_spelled_out_query_finds_compound_passage() -> None:
+    chunks = [
+        make_chunk("a:1", "Unser Betreibermodell sieht eine kommunale Anstalt vor."),
+        make_chunk("b:1", "Die Anstalt betreibt das Freibad."),
+    ]
+    results = BM25Retriever.from_chunks(chunks, GermanAnalyzer()).retrieve("Modell des Betreibers")
+    assert results[0].chunk.id == "a:1"
+
+
+def test_exact_compound_outranks_spelled_out_form() -> None:
+    chunks = [
+        make_chunk("split:1", "Die Strategie zur Verstetigung liegt vor."),
+        make_chunk("exact:1", "Die Verstetigungsstrategie liegt vor."),
+    ]
+    results = BM25Retriever.from_chunks(chunks, GermanAnalyzer()).retrieve("Verstetigungsstrategie")
+    assert [r.chunk.id for r in results] == ["exact:1", "split:1"]
+
+
+def test_ranks_scores_and_k(retriever: BM25Retriever) -> None:
+    results = retriever.retrieve("Pilotprojekte Verstetigung Anschluss Stadtrat", k=3)
+    assert [r.rank for r in results] == [1, 2, 3]
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
+    assert len(retriever.retrieve("Pilotprojekte Verstetigung Anschluss Stadtrat", k=100)) == 5
+    assert retriever.retrieve("Pilotprojekte", k=0) == []
+
+
+def test_where_filters_and_still_fills_k(retriever: BM25Retriever) -> None:
+    results = retriever.retrieve("Anschluss", k=5, where=lambda c: c.metadata["factor"] == "anschlussfaehigkeit")
+    assert [r.chunk.id for r in results] == ["dist:2"]
+    assert results[0].rank == 1
+    results = retriever.retrieve("Pilotprojekte", k=1, where=lambda c: c.id == "dist:3")
+    assert [r.chunk.id for r in results] == ["dist:3"]
+    assert retriever.retrieve("Pilotprojekte", where=lambda c: False) == []
+
+
+def test_umlaut_variants_in_query(retriever: BM25Retriever) -> None:
+    for query in ["Förderphase", "Foerderphase", "Forderphase"]:
+        assert retriever.retrieve(query)[0].chunk.id == "anschl:1"
+
+
+def test_queries_without_known_terms_return_nothing(retriever: BM25Retriever) -> None:
+    assert retriever.retrieve("") == []
+    assert retriever.retrieve("und der die für") == []
+    assert retriever.retrieve("Quantencomputer Blockchain") == []
+
+
+def test_empty_index() -> None:
+    empty = BM25Retriever.from_chunks([], GermanAnalyzer())
+    assert len(empty) == 0
+    assert empty.retrieve("Verstetigung") == []
+    only_stopwords = BM25Retriever.from_chunks([make_chunk("x:1", "und der die")], GermanAnalyzer())
+    assert only_stopwords.retrieve("und Verstetigung") == []
+
+
+def test_section_heading_is_searchable() -> None:
+    chunks = [
+        make_chunk("h:1", "Hier steht nur Fließtext.", section="3 Betreibermodelle"),
+        make_chunk("h:2", "Anderer Fließtext.", section="4 Kommunikation"),
+    ]
+    assert BM25Retriever.from_chunks(chunks).retrieve("Betreibermodell")[0].chunk.id == "h:1"
+
+
+def test_term_coverage(retriever: BM25Retriever) -> None:
+    strat, betr = CHUNKS[0], CHUNKS[1]
+    assert retriever.term_coverage("Strategie zur Verstetigung", strat) == 1.0
+    # A compound counts as present when all its parts are there.
+    assert retriever.term_coverage("Verstetigungsstrategie", strat) == 1.0
+    assert retriever.term_coverage("Wann endet das Betreibermodell?", betr) == 0.5  # endet, betreibermodell
+    assert retriever.term_coverage("Strategie Haushalt Freibad Verstetigung", strat) == 0.5
+    assert retriever.term_coverage("Betreibermodell", strat) == 0.0
+    assert retriever.term_coverage("und der die", strat) == 0.0
+    assert retriever.term_coverage("Pilotprojekte Pilotprojekt", strat) == 1.0
