@@ -31,8 +31,38 @@ from assistant.types import AnswerMode, Citation, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-#: Abstain below this retrieval confidence. Calibrated with `lotse eval` on tests/eval (see README).
-ABSTAIN_BELOW = 0.42
+#: Abstain below this retrieval confidence. Calibrated with `lotse eval` on tests/eval/questions.jsonl:
+#: the lowest answerable questions score 0.22-0.33 (rare paraphrases), out-of-scope ones mostly below 0.32.
+ABSTAIN_BELOW = 0.32
+
+_INJECTION = re.compile(
+    r"(ignor\w*\s+(all\w*\s+)?(previous|prior|vorherig\w*|bisherig\w*|obig\w*|the\s+retrieved)|system\s*-?\s*prompt|"
+    r"developer\s+mode|entwicklermodus|du\s+bist\s+(jetzt|ab\s+jetzt|nun)|you\s+are\s+now|"
+    r"vergiss\s+(die|alle|deine)|forget\s+(all|your|the)|</?\s*(context|system|quellen)\s*>|^\s*system\s*:|"
+    r"neue\s+anweisung|new\s+instruction|reveal\s+the|verrate\s+(mir\s+)?(dein|den|die))",
+    re.IGNORECASE | re.MULTILINE,
+)
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
+_PLACE = re.compile(
+    r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|City|Region|in|aus|nach|von)\s+([A-ZÄÖÜ][a-zäöüß]+(?:[- ][A-ZÄÖÜ][a-zäöüß]+)?)"
+)
+
+
+def looks_like_injection(question: str) -> bool:
+    """Attempts to instruct the system rather than ask it (German, English, base64-encoded)."""
+    if _INJECTION.search(question):
+        return True
+    import base64
+    import binascii
+
+    for blob in _BASE64_BLOB.findall(question):
+        try:
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8", "ignore")
+        except (binascii.Error, ValueError):
+            continue
+        if _INJECTION.search(decoded):
+            return True
+    return False
 
 EventType = Literal["status", "token", "reset", "notice", "citations", "done"]
 
@@ -209,10 +239,15 @@ class ChatService:
     ) -> Iterator[ChatEvent]:
         started = time.perf_counter()
         lang = language or guess_language(question)
-        search_query = self._standalone(question, history)
+        search_query = self.standalone_query(question, history)
         yield ChatEvent("status", {"stage": "retrieving", "search_query": search_query})
         retrieval = self.retriever.retrieve(search_query, k=self.settings.top_k, filters=filters)
-        if not retrieval.hits or retrieval.confidence < ABSTAIN_BELOW:
+        if (
+            not retrieval.hits
+            or retrieval.confidence < ABSTAIN_BELOW
+            or looks_like_injection(question)
+            or self._unknown_place(question)
+        ):
             result = self._abstain(question, search_query, retrieval, lang)
         elif self.model is not None:
             result = yield from self._llm_answer(question, search_query, history, retrieval, lang)
@@ -224,7 +259,20 @@ class ChatService:
         yield ChatEvent("citations", [c.to_contract() for c in result.citations])
         yield ChatEvent("done", result)
 
-    def _standalone(self, question: str, history: list[dict[str, str]]) -> str:
+    def _unknown_place(self, question: str) -> str | None:
+        """A named place ("der Stadt Bamberg", "in Ulm") that no indexed document mentions: the documents
+        cannot answer questions about it, however well the rest of the question matches."""
+        lexical = self.retriever.snapshot().retriever
+        if lexical is None:
+            return None
+        for match in _PLACE.finditer(question):
+            name = match.group(1)
+            if lexical.known_fraction(name) == 0.0:
+                return name
+        return None
+
+    def standalone_query(self, question: str, history: Sequence[dict[str, str]]) -> str:
+        """The question as a standalone search query, using the history for follow-ups."""
         previous = [t["content"] for t in history if t["role"] == "user"]
         if not previous or not looks_like_followup(question):
             return question
@@ -269,8 +317,9 @@ class ChatService:
             chunk = retrieval.hits[i].chunk
             spans = [p.sentence for p in picks if p.hit_index == i]
             start, end = min(s.start for s in spans), max(s.end for s in spans)
-            # One verbatim quote per source: the chosen sentences and what lies between them, if short.
-            quote = chunk.text[start:end] if end - start <= 600 else spans[0].text
+            # One verbatim quote per source: the chosen sentences and what lies between them
+            # (select_sentences keeps that span short).
+            quote = chunk.text[start:end]
             citations.append(make_citation(n, retrieval.hits[i], quote, base))
         return AnswerResult(
             answer=text,

@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("bm25s", "chromadb", "httpx", "httpcore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from assistant import commands
 
     handler = getattr(commands, f"cmd_{args.command}")

@@ -20,6 +20,7 @@ MAX_SENTENCES = 4
 MAX_CHARS = 900
 MIN_SENTENCE_CHARS = 25
 MAX_SENTENCE_CHARS = 450
+QUOTE_SPAN = 600
 
 LEAD = {
     "de": "Wörtliche Auszüge aus den Quellen:",
@@ -32,6 +33,16 @@ class Pick:
     hit_index: int  # index into the hits given to compose()
     sentence: Sentence
     score: float
+
+
+def _quotable(text: str) -> bool:
+    """Prose sentences only: no table rows, no headings or lead-ins ending in a colon, no fragments."""
+    return (
+        MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS
+        and not text.endswith(":")
+        and text.count(" | ") < 2
+        and sum(ch.isalpha() for ch in text) > 0.6 * len(text)
+    )
 
 
 def _terms(analyzer: GermanAnalyzer, text: str) -> set[str]:
@@ -47,7 +58,7 @@ def select_sentences(
     candidates: list[tuple[int, Sentence, set[str]]] = []
     for i, hit in enumerate(hits):
         for s in split_sentences(hit.chunk.text):
-            if MIN_SENTENCE_CHARS <= len(s.text) <= MAX_SENTENCE_CHARS and not s.text.endswith(":"):
+            if _quotable(s.text):
                 candidates.append((i, s, _terms(analyzer, s.text)))
     if not candidates:
         return []
@@ -77,6 +88,13 @@ def select_sentences(
             break
         if chars + len(pick.sentence.text) > MAX_CHARS and chosen:
             continue
+        same = [p.sentence for p in chosen if p.hit_index == pick.hit_index]
+        if same:
+            # One citation quotes one verbatim span per passage: keep its sentences close together.
+            start = min([pick.sentence.start, *(x.start for x in same)])
+            end = max([pick.sentence.end, *(x.end for x in same)])
+            if end - start > QUOTE_SPAN:
+                continue
         chosen.append(pick)
         chosen_terms.append(terms)
         chars += len(pick.sentence.text)

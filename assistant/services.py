@@ -103,8 +103,9 @@ class Services:
         return ChatService(self.retriever, self.chat_model, self.settings)
 
 
-def build_services(settings: Settings) -> Services:
-    embedder = build_embedder(settings)
+def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    """Build all backends. ``embedder`` lets a caller share one loaded model (tests, benchmarks)."""
+    embedder = embedder or build_embedder(settings)
     store = ChromaStore(
         embedder.model_id,
         embedder.dim,

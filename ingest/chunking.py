@@ -39,6 +39,13 @@ def doc_id_for(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
+def section_label(path: tuple[str, ...], title: str) -> str:
+    """Heading path for display; a top heading that only repeats the document title is left out."""
+    if path and " ".join(path[0].split()).casefold() == " ".join(title.split()).casefold():
+        path = path[1:]
+    return " › ".join(path)
+
+
 def _sections(blocks: list[Block]) -> list[tuple[int | None, tuple[str, ...], list[Block]]]:
     return [(page, path, list(group)) for (page, path), group in groupby(blocks, key=lambda b: (b.page, b.heading_path))]
 
@@ -74,7 +81,7 @@ def chunk_document(
                     source=source,
                     title=title,
                     page=page,
-                    section=" › ".join(path),
+                    section=section_label(path, title),
                     chunk_index=index,
                     char_start=start,
                     char_end=start + len(body),

@@ -250,7 +250,7 @@ class IngestPipeline:
                 seen_hashes[digest] = cand.source
                 return
             copy = self._keep_copy(data, digest, cand.path.suffix.lower())
-            loaded = load_file(copy, self.limits)
+            loaded = load_file(copy, self.limits, name=cand.source)
             meta = resolve_metadata(cand.source, loaded.metadata, loaded.title, rules)
             for warning in loaded.warnings:
                 report.warnings.append(f"{cand.source}: {warning}")

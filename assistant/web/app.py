@@ -48,24 +48,24 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
         if public:
             allowed, cors_origin = origins.verdict(request)
             if not allowed:
-                return JSONResponse(
+                return _harden(JSONResponse(
                     {
                         "error": "Diese Seite ist nicht berechtigt, den Verstetigungslotsen einzubinden.",
                         "error_en": "This site is not allowed to embed the Verstetigungslotse.",
                         "code": "origin_not_allowed",
                     },
                     status_code=403,
-                )
+                ))
             if request.method == "OPTIONS":
                 response: Response = Response(status_code=204)
                 _cors(response, cors_origin)
-                return response
+                return _harden(response)
             length = request.headers.get("content-length")
             if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-                return JSONResponse(
+                return _harden(JSONResponse(
                     {"error": "Anfrage zu groß.", "error_en": "Request too large.", "code": "too_large"},
                     status_code=413,
-                )
+                ))
             if request.method == "POST" and path in LIMITED_PATHS:
                 wait = limiter.check(RateLimiter.client_key(request))
                 if wait is not None:
@@ -79,12 +79,8 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
                         headers={"Retry-After": str(int(wait) + 1)},
                     )
                     _cors(response, cors_origin)
-                    return response
-        response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        csp = response.headers.get("Content-Security-Policy")
-        response.headers["Content-Security-Policy"] = f"{csp}; {FRAME_ANCESTORS}" if csp else FRAME_ANCESTORS
+                    return _harden(response)
+        response = _harden(await call_next(request))
         if public:
             _cors(response, cors_origin)
         if path == "/widget.js":
@@ -107,16 +103,25 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
     if with_ui:
         import gradio as gr
 
-        from assistant.web.ui import build_ui
+        from assistant.web.ui import build_ui, mount_options
 
         blocks = build_ui(services)
-        app = gr.mount_gradio_app(app, blocks, path="/ui", max_file_size="5mb", show_api=False)
+        app = gr.mount_gradio_app(app, blocks, path="/ui", max_file_size="5mb", **mount_options())
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
     return app
+
+
+def _harden(response: Response) -> Response:
+    """Security headers on every response, early refusals included: nothing of ours may be framed."""
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    csp = response.headers.get("Content-Security-Policy")
+    response.headers["Content-Security-Policy"] = f"{csp}; {FRAME_ANCESTORS}" if csp else FRAME_ANCESTORS
+    return response
 
 
 def _cors(response: Response, origin: str | None) -> None:

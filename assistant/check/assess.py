@@ -1,0 +1,342 @@
+"""Assessing a plan per success factor: what it says, what is missing or vague, a traffic light, next steps,
+and the guidance passages that back every gap and step.
+
+Detection is deliberately simple and explainable (see the header of ``check_factors.yaml``): a sentence addresses
+a criterion when it contains its keywords; it counts as concrete unless it carries a vagueness marker ("soll
+geprüft werden", "ggf.", "noch offen") or lacks the evidence the criterion asks for (an amount, a date, a named
+unit). The rating follows the example evaluation of the corpus's "Checkliste Verstetigung": share of criteria met
+(vague ones count half), red below 50 % or when a critical criterion is missing, green from 80 % with every
+critical criterion concretely covered, yellow in between.
+
+Guidance comes from the index only: per gap one retrieval restricted to the factor (``Filters(factors=...)``),
+one verbatim sentence picked like an extractive answer, cited with ``make_citation`` (which refuses a quote that
+is not in the chunk).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.check.criteria import CheckConfig, Criterion, FactorConfig, fold_text
+from assistant.check.plan import Plan, PlanSentence
+from assistant.citations import best_quote, make_citation
+from assistant.extractive import select_sentences
+from assistant.retrieval.analyzer import GermanAnalyzer
+from assistant.retrieval.filters import Filters
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.types import Citation, ScoredChunk
+
+log = logging.getLogger(__name__)
+
+Status = Literal["erfuellt", "vage", "fehlt"]
+Rating = Literal["gruen", "gelb", "rot"]
+
+STATUS_LABELS: dict[str, str] = {"erfuellt": "erfüllt", "vage": "vage", "fehlt": "fehlt"}
+RATING_LABELS: dict[str, str] = {"gruen": "grün", "gelb": "gelb", "rot": "rot"}
+_EVIDENCE_MISSING = {"amount": "Betrag", "date": "Termin", "number": "Zahl", "actor": "benannte Stelle"}
+#: Most plan sentences listed under "found" per factor.
+MAX_FOUND = 8
+GUIDANCE_K = 5
+
+
+@dataclass(frozen=True)
+class SentenceMatch:
+    """A plan sentence that addresses a criterion, and why it may not count as concrete."""
+
+    sentence: PlanSentence
+    vague_markers: tuple[str, ...] = ()
+    missing_evidence: tuple[str, ...] = ()
+
+    @property
+    def concrete(self) -> bool:
+        return not self.vague_markers and not self.missing_evidence
+
+    def why_vague(self) -> str:
+        parts = []
+        if self.vague_markers:
+            parts.append(", ".join(f"„{m}“" for m in self.vague_markers[:2]))
+        if self.missing_evidence:
+            parts.append("ohne " + " oder ".join(_EVIDENCE_MISSING[e] for e in self.missing_evidence))
+        return "; ".join(parts)
+
+
+@dataclass
+class CriterionResult:
+    criterion: Criterion
+    status: Status
+    matches: list[SentenceMatch] = field(default_factory=list)
+    citation: int | None = None
+
+    def to_contract(self) -> dict[str, Any]:
+        vague = next((m for m in self.matches if not m.concrete), None)
+        return {
+            "id": self.criterion.id,
+            "label": self.criterion.label,
+            "status": self.status,
+            "critical": self.criterion.critical,
+            "quotes": [m.sentence.text for m in self.matches[:3]],
+            "why_vague": vague.why_vague() if self.status == "vage" and vague else "",
+            "citation": self.citation,
+        }
+
+
+@dataclass
+class FactorResult:
+    """The check of one factor. ``gaps`` and ``steps`` carry ``[n]`` markers that refer to ``citations``."""
+
+    factor: str
+    label: str
+    rating: Rating
+    reason: str
+    share: float
+    criteria: list[CriterionResult]
+    found: list[PlanSentence]
+    gaps: list[str]
+    steps: list[str]
+    citations: list[Citation]
+    guidance: list[tuple[str, int]]  # (verbatim sentence, citation n)
+    hits: list[ScoredChunk] = field(default_factory=list, repr=False)  # per citation, for the LLM summary
+    summary: str | None = None
+    topic: str = ""
+
+    def to_contract(self) -> dict[str, Any]:
+        return {
+            "factor": self.factor,
+            "rating": self.rating,
+            "found": [s.text for s in self.found],
+            "gaps": self.gaps,
+            "steps": self.steps,
+            "citations": [c.to_contract() for c in self.citations],
+            "label": self.label,
+            "rating_label": RATING_LABELS[self.rating],
+            "reason": self.reason,
+            "share": round(self.share, 3),
+            "criteria": [c.to_contract() for c in self.criteria],
+            "guidance": [{"text": text, "n": n} for text, n in self.guidance],
+            "summary": self.summary,
+        }
+
+
+# --- detection and rating (pure) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    sentence: PlanSentence
+    folded: str
+    markers: tuple[str, ...]
+
+
+def analyse_sentences(plan: Plan, config: CheckConfig) -> list[_Analysed]:
+    out = []
+    for s in plan.sentences:
+        folded = fold_text(s.text)
+        markers = tuple(dict.fromkeys(p.shown for p in config.vagueness if p.search(folded)))
+        out.append(_Analysed(s, folded, markers))
+    return out
+
+
+def detect(analysed: list[_Analysed], factor: FactorConfig, config: CheckConfig) -> list[CriterionResult]:
+    """Status of each criterion of ``factor`` in the plan."""
+    results = []
+    for criterion in factor.criteria:
+        scored = []
+        for a in analysed:
+            score = criterion.score(a.folded)
+            if not score:
+                continue
+            has_evidence = not criterion.evidence or any(config.evidence[e].search(a.folded) for e in criterion.evidence)
+            scored.append((score, SentenceMatch(a.sentence, a.markers, () if has_evidence else criterion.evidence)))
+        # Concrete first, then the sentences that address the criterion most directly, then plan order.
+        scored.sort(key=lambda sm: (not sm[1].concrete, -sm[0]))
+        matches = [m for _, m in scored]
+        status: Status = "erfuellt" if any(m.concrete for m in matches) else "vage" if matches else "fehlt"
+        results.append(CriterionResult(criterion, status, matches))
+    return results
+
+
+def rate(results: list[CriterionResult], config: CheckConfig) -> tuple[Rating, str, float]:
+    """Traffic light, the reason in German, and the share of criteria met (vague ones count half)."""
+    n = len(results)
+    met = sum(r.status == "erfuellt" for r in results)
+    vague = sum(r.status == "vage" for r in results)
+    missing = n - met - vague
+    share = (met + 0.5 * vague) / n if n else 0.0
+    critical_missing = [r.criterion.label for r in results if r.criterion.critical and r.status == "fehlt"]
+    critical_vague = [r.criterion.label for r in results if r.criterion.critical and r.status == "vage"]
+    pct = lambda x: f"{round(100 * x)} %"  # noqa: E731
+    counts = f"{met} von {n} Kriterien erfüllt, {vague} vage, {missing} fehlen (Anteil {pct(share)}; vage zählt halb)"
+    if critical_missing:
+        names = ", ".join(f"„{x}“" for x in critical_missing)
+        return "rot", f"Rot, weil ein kritisches Kriterium fehlt: {names}. {counts}.", share
+    if share < config.yellow_from:
+        return "rot", f"Rot, weil der Anteil unter {pct(config.yellow_from)} liegt: {counts}.", share
+    if share >= config.green_from and not critical_vague:
+        return "gruen", f"Grün: {counts}; alle kritischen Kriterien sind konkret belegt.", share
+    why = []
+    if share < config.green_from:
+        why.append(f"Grün erst ab {pct(config.green_from)}")
+    if critical_vague:
+        why.append("kritisch, aber nur vage: " + ", ".join(f"„{x}“" for x in critical_vague))
+    return "gelb", f"Gelb: {counts}; {'; '.join(why)}.", share
+
+
+# --- citations ---------------------------------------------------------------------------------------------
+
+
+class CitationBook:
+    """Numbers verified citations 1..n in order of first use; the same passage and quote keep their number."""
+
+    def __init__(self, base_url: str = "") -> None:
+        self.base_url = base_url
+        self.citations: list[Citation] = []
+        self.hits: list[ScoredChunk] = []
+        self._numbers: dict[tuple[str, str], int] = {}
+
+    def cite(self, hit: ScoredChunk, quote: str) -> int:
+        key = (hit.chunk.id, quote)
+        if key not in self._numbers:
+            n = len(self.citations) + 1
+            self.citations.append(make_citation(n, hit, quote, self.base_url))
+            self.hits.append(hit)
+            self._numbers[key] = n
+        return self._numbers[key]
+
+
+_CHECKBOX = re.compile(r"^\[[ xX]?\]\s+")
+
+
+def is_statement(text: str) -> bool:
+    """A quotable statement: a full sentence, not a heading, subtitle or list lead-in."""
+    t = text.strip()
+    return len(t.split()) >= 6 and t[-1] in ".!“\"" and "?" not in t[-3:]
+
+
+def quotable(text: str) -> str:
+    """The sentence without a checklist box ("[ ] ..."): still a verbatim substring of its passage."""
+    return _CHECKBOX.sub("", text.strip())
+
+
+def pick_statements(
+    query: str, hits: list[ScoredChunk], analyzer: GermanAnalyzer, limit: int
+) -> list[tuple[int, str, float]]:
+    """Up to ``limit`` (hit index, verbatim sentence, score), best first, full statements preferred."""
+    picks = select_sentences(query, hits, analyzer, max_sentences=max(4, limit + 2))
+    ranked = sorted(picks, key=lambda p: (not is_statement(p.sentence.text), -p.score))
+    return [(p.hit_index, quotable(p.sentence.text), p.score) for p in ranked[:limit]]
+
+
+class RetrievalCache:
+    """Guidance queries come from the criteria file, so they repeat across checks: cache their hits per index
+    state (the retriever's snapshot fingerprint changes with every ingest or removal)."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str, str, int], list[ScoredChunk]] = {}
+
+    def hits(self, retriever: HybridRetriever, query: str, factor: str | None, k: int) -> list[ScoredChunk]:
+        key = (retriever.snapshot().fingerprint, query, factor or "", k)
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None:
+            return cached
+        filters = Filters(factors=(factor,)) if factor else None
+        hits = retriever.retrieve(query, k=k, filters=filters).hits
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = hits
+        return hits
+
+
+_caches: weakref.WeakKeyDictionary[HybridRetriever, RetrievalCache] = weakref.WeakKeyDictionary()
+
+
+def cached_hits(retriever: HybridRetriever, query: str, factor: str | None, k: int) -> list[ScoredChunk]:
+    cache = _caches.get(retriever)
+    if cache is None:
+        cache = _caches.setdefault(retriever, RetrievalCache())
+    return cache.hits(retriever, query, factor, k)
+
+
+def guidance_passage(
+    retriever: HybridRetriever, query: str, factor: str | None, k: int = GUIDANCE_K
+) -> tuple[ScoredChunk, str] | None:
+    """The best verbatim statement for ``query`` among the factor's passages, with its passage."""
+    hits = cached_hits(retriever, query, factor, k)
+    if not hits:
+        return None
+    picks = pick_statements(query, hits, retriever.analyzer, 1)
+    if picks:
+        return hits[picks[0][0]], picks[0][1]
+    return hits[0], best_quote(hits[0].chunk, query)
+
+
+def _cite_marker(n: int | None) -> str:
+    return f" [{n}]" if n else " (ohne Beleg in der Wissensbasis)"
+
+
+def assess_factor(
+    analysed: list[_Analysed],
+    factor: FactorConfig,
+    config: CheckConfig,
+    retriever: HybridRetriever,
+    base_url: str = "",
+) -> FactorResult:
+    results = detect(analysed, factor, config)
+    rating, reason, share = rate(results, config)
+    book = CitationBook(base_url)
+
+    guidance: list[tuple[str, int]] = []
+    picked = guidance_passage(retriever, factor.guidance_query, factor.factor)
+    if picked:
+        guidance.append((picked[1], book.cite(*picked)))
+
+    gaps: list[str] = []
+    steps: list[tuple[tuple[int, int], str]] = []
+    for r in results:
+        if r.status == "erfuellt":
+            continue
+        picked = guidance_passage(retriever, r.criterion.query, factor.factor)
+        r.citation = book.cite(*picked) if picked else None
+        critical = " (kritisch)" if r.criterion.critical else ""
+        if r.status == "fehlt":
+            gaps.append(f"Fehlt: {r.criterion.label}{critical}.{_cite_marker(r.citation)}")
+        else:
+            why = next(m for m in r.matches if not m.concrete).why_vague()
+            gaps.append(f"Nur vage: {r.criterion.label}{critical} – {why}.{_cite_marker(r.citation)}")
+        order = (0 if r.criterion.critical else 1, 0 if r.status == "fehlt" else 1)
+        steps.append((order, f"{r.criterion.step}{_cite_marker(r.citation)}"))
+    steps.sort(key=lambda s: s[0])
+
+    found: list[PlanSentence] = []
+    for m in sorted((m for r in results for m in r.matches), key=lambda m: not m.concrete):
+        if m.sentence not in found:
+            found.append(m.sentence)
+    return FactorResult(
+        factor=factor.factor,
+        label=factor.label,
+        rating=rating,
+        reason=reason,
+        share=share,
+        criteria=results,
+        found=found[:MAX_FOUND],
+        gaps=gaps,
+        steps=[s for _, s in steps],
+        citations=book.citations,
+        guidance=guidance,
+        hits=book.hits,
+        topic=factor.topic,
+    )
+
+
+def assess(plan: Plan, config: CheckConfig, retriever: HybridRetriever, base_url: str = "") -> list[FactorResult]:
+    """All five factors, in the order of ``assistant.types.FACTORS``."""
+    analysed = analyse_sentences(plan, config)
+    return [assess_factor(analysed, fc, config, retriever, base_url) for fc in config.factors.values()]

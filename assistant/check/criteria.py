@@ -1,0 +1,167 @@
+"""The editable criteria of the Verstetigungs-Check (``assistant/data/check_factors.yaml``), loaded and validated.
+
+Keywords are matched as substrings of the folded sentence (lower case, umlauts without dots, ß as ss, the same
+folding the lexical index uses), so "Folgekosten" finds "Folgekostenrechnung" and "Zustaendigkeit" finds
+"Zuständigkeit". A keyword starting with ``re:`` is a regular expression over the folded text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.errors import ConfigError
+from assistant.retrieval.analyzer import fold
+from assistant.types import FACTOR_LABELS, FACTORS
+
+DEFAULT_CRITERIA = Path(__file__).resolve().parent.parent / "data" / "check_factors.yaml"
+EVIDENCE_KINDS = ("amount", "date", "number", "actor")
+
+
+def fold_text(text: str) -> str:
+    """Lower-case and fold a whole text the way keywords are folded."""
+    return fold(" ".join(text.lower().split()))
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One keyword: shown as written, matched folded."""
+
+    shown: str
+    regex: re.Pattern[str]
+
+    def search(self, folded: str) -> bool:
+        return self.regex.search(folded) is not None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    label: str
+    keywords: tuple[Pattern, ...]
+    combinations: tuple[tuple[tuple[Pattern, ...], ...], ...]
+    evidence: tuple[str, ...]
+    critical: bool
+    query: str
+    step: str
+
+    def matches(self, folded: str) -> bool:
+        return self.score(folded) > 0
+
+    def score(self, folded: str) -> int:
+        """How strongly a sentence addresses the criterion: keywords found plus combinations fully met (0: not)."""
+        hits = sum(p.search(folded) for p in self.keywords)
+        hits += sum(all(any(p.search(folded) for p in group) for group in combo) for combo in self.combinations)
+        return hits
+
+
+@dataclass(frozen=True)
+class FactorConfig:
+    factor: str
+    label: str
+    guidance_query: str
+    topic: str
+    topic_query: str
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    factors: dict[str, FactorConfig]
+    vagueness: tuple[Pattern, ...]
+    evidence: dict[str, Pattern]
+    green_from: float
+    yellow_from: float
+
+    def topics(self) -> dict[str, FactorConfig]:
+        """Known building-block topics (case-insensitive) → their factor."""
+        return {f.topic.casefold(): f for f in self.factors.values()}
+
+
+def _pattern(raw: Any, where: str) -> Pattern:
+    if isinstance(raw, dict) and set(raw) == {"match", "label"}:  # a regex with a readable name
+        inner = _pattern(raw["match"], where)
+        return Pattern(str(raw["label"]), inner.regex)
+    if not isinstance(raw, str) or not raw.strip():
+        raise _bad(f"{where}: leeres oder ungültiges Stichwort {raw!r}")
+    if raw.startswith("re:"):
+        try:
+            return Pattern(raw, re.compile(fold(raw[3:])))  # written lower-case and folded
+        except re.error as e:
+            raise _bad(f"{where}: regulärer Ausdruck {raw!r} ist ungültig ({e})") from e
+    return Pattern(raw, re.compile(re.escape(fold_text(raw))))
+
+
+def _bad(detail: str) -> ConfigError:
+    return ConfigError(
+        f"Die Prüfkriterien (check_factors.yaml) sind fehlerhaft: {detail}. Bitte die Datei korrigieren.",
+        f"The check criteria (check_factors.yaml) are invalid: {detail}.",
+    )
+
+
+def load_config(path: Path | None = None) -> CheckConfig:
+    """Read and validate the criteria file; raise ConfigError with a German message on any problem."""
+    path = path or DEFAULT_CRITERIA
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise _bad(f"{path} nicht lesbar ({e})") from e
+    if not isinstance(raw, dict) or not isinstance(raw.get("factors"), dict):
+        raise _bad("der Abschnitt 'factors' fehlt")
+    missing = [f for f in FACTORS if f not in raw["factors"]]
+    unknown = [f for f in raw["factors"] if f not in FACTORS]
+    if missing or unknown:
+        raise _bad(f"erwartet werden genau die Faktoren {', '.join(FACTORS)}")
+    evidence_raw = raw.get("evidence") or {}
+    evidence = {k: _pattern(evidence_raw.get(k), f"evidence.{k}") for k in EVIDENCE_KINDS}
+    vagueness = tuple(_pattern(v, "vagueness") for v in raw.get("vagueness") or [])
+    rating = raw.get("rating") or {}
+    green, yellow = float(rating.get("green_from", 0.8)), float(rating.get("yellow_from", 0.5))
+    if not 0 < yellow <= green <= 1:
+        raise _bad("rating: es muss 0 < yellow_from ≤ green_from ≤ 1 gelten")
+    factors: dict[str, FactorConfig] = {}
+    for factor in FACTORS:
+        spec = raw["factors"][factor] or {}
+        criteria = []
+        for i, c in enumerate(spec.get("criteria") or []):
+            where = f"{factor}.criteria[{i}]"
+            if not isinstance(c, dict) or not c.get("id") or not c.get("label"):
+                raise _bad(f"{where}: 'id' und 'label' sind Pflicht")
+            ev = c.get("evidence") or []
+            ev = [ev] if isinstance(ev, str) else list(ev)
+            if any(e not in EVIDENCE_KINDS for e in ev):
+                raise _bad(f"{where}: evidence erlaubt nur {', '.join(EVIDENCE_KINDS)}")
+            keywords = tuple(_pattern(k, where) for k in c.get("keywords") or [])
+            combos = tuple(
+                tuple(tuple(_pattern(k, where) for k in group) for group in combo)
+                for combo in c.get("combinations") or []
+            )
+            if not keywords and not combos:
+                raise _bad(f"{where}: 'keywords' oder 'combinations' angeben")
+            criteria.append(
+                Criterion(
+                    id=str(c["id"]),
+                    label=str(c["label"]),
+                    keywords=keywords,
+                    combinations=combos,
+                    evidence=tuple(ev),
+                    critical=bool(c.get("critical", False)),
+                    query=str(c.get("query") or c["label"]),
+                    step=str(c.get("step") or f"{c['label']}: im Plan ergänzen."),
+                )
+            )
+        if not criteria:
+            raise _bad(f"{factor}: keine Kriterien")
+        factors[factor] = FactorConfig(
+            factor=factor,
+            label=FACTOR_LABELS[factor],
+            guidance_query=str(spec.get("guidance_query") or FACTOR_LABELS[factor]),
+            topic=str(spec.get("topic") or FACTOR_LABELS[factor]),
+            topic_query=str(spec.get("topic_query") or spec.get("topic") or FACTOR_LABELS[factor]),
+            criteria=tuple(criteria),
+        )
+    return CheckConfig(factors, vagueness, evidence, green, yellow)

@@ -1,0 +1,226 @@
+"""`lotse eval`: retrieval and answer quality on a JSONL question set.
+
+Question lines (see tests/eval/README.md)::
+
+    {"id", "kind", "question", "source", "page", "phrase"}                 answerable
+    {"id", "kind": "followup", "history": [...], "question", "standalone", "source", "page", "phrase"}
+    {"id", "kind": "out_of_scope", "question", "answerable": false}
+
+A retrieved passage *hits* when it comes from the expected source (and page, for paged documents) and contains
+the expected phrase (compared after folding whitespace and line-break hyphenation).
+
+Report (JSON, one object)::
+
+    {"questions", "answerable", "out_of_scope",
+     "retrieval": {"hit@1", "hit@5", "mrr@10", "phrase_recall@5", "doc_hit@5"},
+     "by_kind": {kind: {"n", "hit@1", "hit@5", "mrr@10"}},
+     "followup": {"n", "hit@5", "standalone_hit@5"},
+     "abstention": {"out_of_scope_abstained", "answerable_abstained"},
+     "answers": {"n", "citations_valid", "sentences_verbatim"},
+     "latency_ms": {"retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95"},
+     "misses": [{"id", "question", "expected", "top"}]}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from assistant.citations import cited_numbers
+from assistant.errors import InputError
+from assistant.services import Services
+from assistant.types import ScoredChunk
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise InputError(f"Fragendatei nicht lesbar: {path} ({e.strerror}).", f"Cannot read {path}.") from e
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(
+                f"{path}, Zeile {number}: kein gültiges JSON ({e.msg}).", f"{path}, line {number}: invalid JSON."
+            ) from e
+        if not isinstance(item, dict) or "question" not in item:
+            raise InputError(f"{path}, Zeile {number}: Feld 'question' fehlt.", f"{path}, line {number}: no question.")
+        items.append(item)
+    return items
+
+
+def norm(text: str) -> str:
+    text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", text)
+    return " ".join(text.split()).lower()
+
+
+def is_hit(hit: ScoredChunk, item: dict[str, Any], need_phrase: bool = True) -> bool:
+    c = hit.chunk
+    if c.source != item.get("source"):
+        return False
+    if item.get("page") and c.page != item["page"]:
+        return False
+    return not need_phrase or norm(item.get("phrase", "")) in norm(c.text)
+
+
+def _first_hit(hits: list[ScoredChunk], item: dict[str, Any]) -> int | None:
+    for i, h in enumerate(hits, start=1):
+        if is_hit(h, item):
+            return i
+    return None
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = True) -> dict[str, Any]:
+    items = load_questions(path)
+    chat = services.chat
+    retriever = services.retriever
+    ranks: dict[str, int | None] = {}
+    by_kind: dict[str, list[int | None]] = defaultdict(list)
+    doc_hits = 0
+    retrieval_ms: list[float] = []
+    answer_ms: list[float] = []
+    misses: list[dict[str, Any]] = []
+    followup_hits: list[bool] = []
+    standalone_hits: list[bool] = []
+    oos_abstained: list[bool] = []
+    ans_abstained: list[bool] = []
+    citations_valid: list[bool] = []
+    verbatim: list[bool] = []
+
+    retriever.snapshot()  # build the lexical index before timing anything
+    for item in items:
+        answerable = item.get("answerable", True) and item.get("kind") != "out_of_scope"
+        history = [{"role": "user", "content": h} for h in item.get("history", [])]
+        query = chat.standalone_query(item["question"], history)
+        t0 = time.perf_counter()
+        result = retriever.retrieve(query, k=k)
+        retrieval_ms.append((time.perf_counter() - t0) * 1000)
+        if answerable:
+            rank = _first_hit(result.hits, item)
+            ranks[item["id"]] = rank
+            by_kind[item.get("kind", "factual")].append(rank)
+            doc_hits += any(is_hit(h, item, need_phrase=False) for h in result.hits[:5])
+            if item.get("kind") == "followup":
+                followup_hits.append(rank is not None and rank <= 5)
+                if item.get("standalone"):
+                    alone = retriever.retrieve(item["standalone"], k=k)
+                    r2 = _first_hit(alone.hits, item)
+                    standalone_hits.append(r2 is not None and r2 <= 5)
+            if rank is None or rank > 5:
+                misses.append(
+                    {
+                        "id": item["id"],
+                        "question": item["question"],
+                        "expected": f"{item.get('source')} S.{item.get('page')} „{item.get('phrase')}“",
+                        "rank": rank,
+                        "top": [f"{h.chunk.source} S.{h.chunk.page} {h.chunk.section[:60]}" for h in result.hits[:3]],
+                    }
+                )
+        if answers:
+            t1 = time.perf_counter()
+            answer = chat.answer(item["question"], history)
+            answer_ms.append((time.perf_counter() - t1) * 1000)
+            (ans_abstained if answerable else oos_abstained).append(answer.abstained)
+            if not answer.abstained:
+                numbers = cited_numbers(answer.answer)
+                citations_valid.append(bool(numbers) and all(1 <= n <= len(answer.citations) for n in numbers))
+                if answer.mode == "extractive":
+                    verbatim.append(_verbatim(answer.answer, answer.citations))
+
+    def metrics(rs: list[int | None]) -> dict[str, float]:
+        n = len(rs) or 1
+        return {
+            "n": len(rs),
+            "hit@1": round(sum(r == 1 for r in rs) / n, 4),
+            "hit@5": round(sum(r is not None and r <= 5 for r in rs) / n, 4),
+            "mrr@10": round(sum(1 / r for r in rs if r is not None and r <= 10) / n, 4),
+        }
+
+    all_ranks = list(ranks.values())
+    overall = metrics(all_ranks)
+    rate = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+    return {
+        "questions": len(items),
+        "answerable": len(all_ranks),
+        "out_of_scope": len(items) - len(all_ranks),
+        "retrieval": {
+            "hit@1": overall["hit@1"],
+            "hit@5": overall["hit@5"],
+            "mrr@10": overall["mrr@10"],
+            "phrase_recall@5": overall["hit@5"],
+            "doc_hit@5": round(doc_hits / (len(all_ranks) or 1), 4),
+        },
+        "by_kind": {kind: metrics(rs) for kind, rs in sorted(by_kind.items())},
+        "followup": {"n": len(followup_hits), "hit@5": rate(followup_hits), "standalone_hit@5": rate(standalone_hits)},
+        "abstention": {
+            "out_of_scope_abstained": rate(oos_abstained),
+            "answerable_abstained": rate(ans_abstained),
+        },
+        "answers": {"n": len(citations_valid), "citations_valid": rate(citations_valid),
+                    "sentences_verbatim": rate(verbatim)},
+        "latency_ms": {
+            "retrieval_p50": round(statistics.median(retrieval_ms), 1) if retrieval_ms else None,
+            "retrieval_p95": round(_pct(retrieval_ms, 0.95), 1),
+            "answer_p50": round(statistics.median(answer_ms), 1) if answer_ms else None,
+            "answer_p95": round(_pct(answer_ms, 0.95), 1) if answer_ms else None,
+        },
+        "misses": misses,
+    }
+
+
+_QUOTED = re.compile(r"„(.+?)“ ((?:\[\d+\])+)")
+
+
+def _verbatim(text: str, citations: list[Any]) -> bool:
+    """Every quoted sentence occurs verbatim in the quote of each citation it names."""
+    found = _QUOTED.findall(text)
+    if not found:
+        return False
+    for sentence, refs in found:
+        for n in cited_numbers(refs):
+            if not 1 <= n <= len(citations) or sentence not in citations[n - 1].quote:
+                return False
+    return True
+
+
+def format_report(report: dict[str, Any]) -> str:
+    r, a, ab, lat = report["retrieval"], report["answers"], report["abstention"], report["latency_ms"]
+    lines = [
+        f"Fragen: {report['questions']} ({report['answerable']} beantwortbar, {report['out_of_scope']} außerhalb)",
+        f"Retrieval: hit@1 {r['hit@1']:.3f}  hit@5 {r['hit@5']:.3f}  MRR@10 {r['mrr@10']:.3f}  "
+        f"Dokument+Seite@5 {r['doc_hit@5']:.3f}",
+    ]
+    for kind, m in report["by_kind"].items():
+        lines.append(f"  {kind:<13} n={m['n']:<3} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  MRR {m['mrr@10']:.3f}")
+    f = report["followup"]
+    if f["n"]:
+        lines.append(f"Folgefragen: hit@5 {f['hit@5']} (eigenständig formuliert: {f['standalone_hit@5']})")
+    lines.append(
+        f"Enthaltung: außerhalb {ab['out_of_scope_abstained']}, beantwortbar {ab['answerable_abstained']}"
+    )
+    lines.append(f"Antworten: Belege gültig {a['citations_valid']}, wörtlich {a['sentences_verbatim']}")
+    lines.append(
+        f"Latenz: Retrieval p50 {lat['retrieval_p50']} ms, p95 {lat['retrieval_p95']} ms; "
+        f"Antwort p50 {lat['answer_p50']} ms, p95 {lat['answer_p95']} ms"
+    )
+    if report["misses"]:
+        lines.append(f"Verfehlt (nicht unter den Top 5): {len(report['misses'])}")
+        for m in report["misses"]:
+            lines.append(f"  {m['id']}: {m['question']}\n     erwartet {m['expected']}\n     bekam {m['top']}")
+    return "\n".join(lines)

@@ -1,0 +1,290 @@
+"""The "Verstetigungs-Check" tab of the web UI: upload or paste a plan, check it, read the report, download it.
+
+``assistant.web.ui`` calls :func:`build_check_tab` inside its ``gr.Tab``. Everything shown comes from
+:func:`render_report_html`, which escapes every piece of text (plan sentences are user input, corpus text is
+document input): no markup from either ever reaches the page. Uploaded plans are read into memory and the copy
+gradio stored is deleted right after; plans are never indexed.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.check import plan_from_text, read_plan_bytes, run_check
+from assistant.check.assess import RATING_LABELS, STATUS_LABELS
+from assistant.check.blocks import short_reference
+from assistant.check.export import to_docx, to_markdown
+from assistant.check.plan import PlanLimits
+from assistant.check.report import DISCLAIMER, CheckReport
+from assistant.errors import FileTooLargeError, InputError, LotseError
+from assistant.services import Services
+from assistant.types import Citation
+
+log = logging.getLogger(__name__)
+
+REPORT_PREFIX = "lotse-report-"
+#: Report files handed to gradio are copied into its cache; our own copies go after this many seconds.
+REPORT_TTL_S = 3600
+CHECK_CONCURRENCY = 2
+
+_LIGHT_STYLE = {
+    "gruen": "background:#1b6e35;color:#fff",
+    "gelb": "background:#f2c94c;color:#1f1a00",
+    "rot": "background:#b3261e;color:#fff",
+}
+_BOX = "border:1px solid var(--border-color-primary);border-radius:8px;padding:.6rem .8rem;margin:.6rem 0"
+_QUOTE = "margin:.3rem 0;padding:.2rem .6rem;border-left:3px solid var(--color-accent);font-style:italic"
+
+INTRO = (
+    "**Verstetigungs-Check:** Laden Sie Ihren Projektplan hoch (Word .docx, PDF, Markdown .md oder Text .txt, "
+    "höchstens 5 MB) oder fügen Sie den Text ein. Der Lotse prüft ihn gegen die fünf Erfolgsfaktoren, zeigt je "
+    "Faktor eine Ampel mit Begründung, Lücken und nächste Schritte mit Quellen aus der Wissensbasis und liefert "
+    "zitierfähige Bausteine für den Antrag. Der Plan wird nur für diese Prüfung gelesen und nicht gespeichert."
+)
+EMPTY_HTML = (
+    '<div class="lotse-check-empty"><p>Noch kein Bericht. Plan hochladen oder einfügen und „Plan prüfen“ '
+    "wählen.</p></div>"
+)
+
+
+# --- rendering ---------------------------------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _light(rating: str, upper: bool = False) -> str:
+    label = RATING_LABELS[rating].upper() if upper else RATING_LABELS[rating]
+    return (
+        f'<span class="lotse-light lotse-light-{_e(rating)}" data-rating="{_e(rating)}" '
+        f'style="{_LIGHT_STYLE[rating]};border-radius:999px;padding:.1rem .6rem;font-weight:700;'
+        f'white-space:nowrap">● {_e(label)}</span>'
+    )
+
+
+def _safe_url(url: str) -> str | None:
+    return url if url.startswith(("/", "https://", "http://")) and not url.startswith("//") else None
+
+
+def _sources(citations: list[Citation], factor: str) -> str:
+    items = []
+    for c in citations:
+        link = _safe_url(c.url)
+        open_link = (
+            f' <a href="{_e(link)}" target="_blank" rel="noopener noreferrer">Dokument öffnen</a>' if link else ""
+        )
+        items.append(
+            f'<li class="lotse-check-source" data-n="{c.n}"><strong>[{c.n}]</strong> {_e(short_reference(c))}'
+            f' <span style="font-size:.85em">({_e(c.source)})</span>{open_link}'
+            f'<blockquote style="{_QUOTE}">„{_e(c.quote)}“</blockquote></li>'
+        )
+    return f'<ol class="lotse-check-sources" data-factor="{_e(factor)}" style="list-style:none;padding:0">{"".join(items)}</ol>'
+
+
+def _list(items: list[str], ordered: bool = False) -> str:
+    tag = "ol" if ordered else "ul"
+    return f"<{tag}>" + "".join(f"<li>{_e(i)}</li>" for i in items) + f"</{tag}>"
+
+
+def render_report_html(report: CheckReport) -> str:
+    """The report as escaped HTML (the only markup is ours)."""
+    mode = "mit Sprachmodell-Zusammenfassungen" if report.mode == "llm" else "extraktiv, ohne Sprachmodell"
+    parts = [
+        '<div class="lotse-check-report">',
+        f"<h2>Verstetigungs-Check: {_e(report.plan.name)}</h2>",
+        f'<p style="font-size:.9em">Erstellt am {_e(report.created)} · Modus: {_e(mode)} · '
+        f"{len(report.plan.sentences)} Sätze geprüft</p>",
+        '<table class="lotse-check-overview" style="border-collapse:collapse;width:100%">',
+        "<thead><tr><th style=\"text-align:left\">Erfolgsfaktor</th><th style=\"text-align:left\">Ampel</th>"
+        '<th style="text-align:left">Begründung</th></tr></thead><tbody>',
+    ]
+    for f in report.factors:
+        parts.append(
+            f'<tr data-factor="{_e(f.factor)}" data-rating="{_e(f.rating)}" style="border-top:1px solid '
+            f'var(--border-color-primary)"><td>{_e(f.label)}</td><td>{_light(f.rating)}</td>'
+            f'<td style="font-size:.9em">{_e(f.reason)}</td></tr>'
+        )
+    parts.append("</tbody></table>")
+    for notice in report.notices:
+        parts.append(f'<p class="lotse-notice" role="status">Hinweis: {_e(notice)}</p>')
+    for f in report.factors:
+        parts.append(f'<section class="lotse-check-factor" data-factor="{_e(f.factor)}" style="{_BOX}">')
+        parts.append(f"<h3>{_e(f.label)} {_light(f.rating, upper=True)}</h3><p>{_e(f.reason)}</p>")
+        if f.summary:
+            parts.append(f"<p><strong>Zusammenfassung (Sprachmodell, belegt):</strong> {_e(f.summary)}</p>")
+        parts.append("<h4>Was der Plan schon sagt</h4>")
+        found = [f"„{s.text}“" + (f" (Abschnitt „{s.section}“)" if s.section else "") for s in f.found]
+        parts.append(_list(found) if found else "<p>Der Plan enthält dazu keine Aussage.</p>")
+        parts.append("<h4>Kriterien</h4>")
+        parts.append(_list([f"{c.criterion.label}: {STATUS_LABELS[c.status]}" for c in f.criteria]))
+        if f.gaps:
+            parts.append("<h4>Lücken</h4>" + _list(f.gaps))
+        if f.steps:
+            parts.append("<h4>Nächste Schritte</h4>" + _list(f.steps, ordered=True))
+        if f.guidance:
+            parts.append("<h4>Aus den Leitfäden</h4>" + _list([f"„{t}“ [{n}]" for t, n in f.guidance]))
+        if f.citations:
+            parts.append("<h4>Quellen</h4>" + _sources(f.citations, f.factor))
+        parts.append("</section>")
+    if report.blocks:
+        parts.append('<section class="lotse-check-blocks"><h3>Bausteine für den Antrag</h3>')
+        parts.append("<p>Wörtliche Aussagen aus der Wissensbasis, mit Quelle zum Übernehmen.</p>")
+        for b in report.blocks:
+            parts.append(f"<h4>{_e(b.topic)}</h4>" + _list([f"„{s.text}“ [{s.n}]" for s in b.statements]))
+            parts.append(_sources(b.citations, b.factor or "thema"))
+        parts.append("</section>")
+    if report.bibliography:
+        parts.append('<section class="lotse-check-bibliography"><h3>Literaturverzeichnis</h3>')
+        parts.append(_list([e.text for e in report.bibliography]) + "</section>")
+    parts.append(f'<p style="font-size:.85em"><em>{_e(DISCLAIMER)}</em></p></div>')
+    return "".join(parts)
+
+
+def error_html(message: str) -> str:
+    return f'<div class="lotse-error" role="alert"><p>{_e(message)}</p></div>'
+
+
+# --- input and files ---------------------------------------------------------------------------------------
+
+
+def _discard_upload(path: str) -> None:
+    """Delete gradio's stored copy of an uploaded plan (and its folder, if that is now empty)."""
+    from gradio.utils import get_upload_folder
+
+    p = Path(path).resolve()
+    root = Path(get_upload_folder()).resolve()
+    if not p.is_relative_to(root) or p == root:
+        return  # only ever delete what the upload route created
+    try:
+        p.unlink(missing_ok=True)
+        if p.parent != root and not any(p.parent.iterdir()):
+            p.parent.rmdir()
+    except OSError as e:
+        log.warning("could not delete uploaded plan %s: %s", p.name, e)
+
+
+def read_input(file_path: str | None, text: str | None, limits: PlanLimits = PlanLimits()):  # noqa: B008, ANN201
+    """The plan from an upload (preferred) or pasted text; the upload is deleted whatever happens."""
+    if file_path:
+        try:
+            name = Path(file_path).name
+            size = os.stat(file_path).st_size
+            if size > limits.max_bytes:
+                raise FileTooLargeError(
+                    f"„{name}“ ist zu groß für den Verstetigungs-Check (höchstens 5 MB). Bitte nur den "
+                    "Projektplan ohne Anlagen hochladen oder den Text einfügen.",
+                    f"'{name}' is too large (at most 5 MB).",
+                )
+            with open(file_path, "rb") as fh:
+                data = fh.read(limits.max_bytes + 1)
+        except OSError as e:
+            raise InputError(
+                "Die hochgeladene Datei ist nicht mehr verfügbar. Bitte erneut hochladen.",
+                "The uploaded file is no longer available. Please upload it again.",
+            ) from e
+        finally:
+            _discard_upload(file_path)
+        return read_plan_bytes(data, name, limits)
+    return plan_from_text(text or "", limits)
+
+
+def _prune_reports(now: float | None = None) -> None:
+    now = now or time.time()
+    tmp = Path(tempfile.gettempdir())
+    for folder in tmp.glob(REPORT_PREFIX + "*"):
+        try:
+            if now - folder.stat().st_mtime > REPORT_TTL_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def export_files(report: CheckReport) -> list[str]:
+    """The report as .md and .docx in a fresh private temporary folder (gradio copies them into its cache)."""
+    _prune_reports()
+    folder = Path(tempfile.mkdtemp(prefix=REPORT_PREFIX))
+    stem = re.sub(r"[^\w\-]+", "-", Path(report.plan.name).stem).strip("-")[:40] or "plan"
+    md = folder / f"verstetigungs-check-{stem}.md"
+    docx_path = folder / f"verstetigungs-check-{stem}.docx"
+    md.write_text(to_markdown(report), encoding="utf-8")
+    docx_path.write_bytes(to_docx(report))
+    return [str(md), str(docx_path)]
+
+
+def check_handler(services: Services, file_path: str | None, text: str | None, topic: str | None) -> tuple[str, Any]:
+    """Run a check for the UI: (report or error HTML, report files or None). Never raises."""
+    try:
+        plan = read_input(file_path, text)
+        topics = [topic.strip()[:120]] if topic and topic.strip() else None
+        report = run_check(services, plan, topics=topics)
+        if file_path and text and text.strip():
+            report.notices.insert(0, "Datei und eingefügter Text angegeben: geprüft wurde die Datei.")
+        return render_report_html(report), export_files(report)
+    except LotseError as e:
+        return error_html(str(e)), None
+    except Exception:  # noqa: BLE001 - the page must show a message, never a traceback
+        log.exception("check failed")
+        return error_html("Bei der Prüfung ist ein unerwarteter Fehler aufgetreten. Bitte erneut versuchen."), None
+
+
+# --- gradio ------------------------------------------------------------------------------------------------
+
+
+def build_check_tab(services: Services) -> None:
+    """Fill the current gradio context (a ``gr.Tab``) with the check's inputs, report and downloads."""
+    gr.Markdown(INTRO, elem_id="lotse-check-intro")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=300):
+            upload = gr.File(
+                label="Projektplan hochladen (.docx, .pdf, .md, .txt; höchstens 5 MB)",
+                file_count="single",
+                type="filepath",
+                elem_id="lotse-check-file",
+            )
+            text = gr.Textbox(
+                label="… oder Text des Projektplans einfügen",
+                lines=10,
+                max_lines=24,
+                max_length=PlanLimits().max_chars,
+                placeholder="Projektplan, Konzept oder Ratsvorlage hier einfügen",
+                elem_id="lotse-check-text",
+            )
+            topic = gr.Textbox(
+                label="Thema für Bausteine (optional)",
+                placeholder="z. B. Anschlussfinanzierung, Betreibermodell, Wirkungsindikatoren",
+                max_length=120,
+                elem_id="lotse-check-topic",
+            )
+            run = gr.Button("Plan prüfen", variant="primary", elem_id="lotse-check-run")
+            downloads = gr.File(
+                label="Bericht herunterladen (Markdown und Word)",
+                file_count="multiple",
+                interactive=False,
+                elem_id="lotse-check-downloads",
+            )
+        with gr.Column(scale=3, min_width=360):
+            report = gr.HTML(EMPTY_HTML, elem_id="lotse-check-report", js_on_load=None)
+
+    def on_run(file_path: str | None, text_: str | None, topic_: str | None) -> tuple[str, Any, None]:
+        body, files = check_handler(services, file_path, text_, topic_)
+        return body, files, None  # the upload was read and deleted: clear the field
+
+    run.click(
+        on_run,
+        [upload, text, topic],
+        [report, downloads, upload],
+        concurrency_limit=CHECK_CONCURRENCY,
+        concurrency_id="lotse-check",
+        show_progress="full",
+    )

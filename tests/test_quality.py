@@ -1,0 +1,45 @@
+"""Quality floors on the evaluation set, so regressions fail CI.
+
+The floors sit a little below what `lotse eval tests/eval/questions.jsonl` measured when they were set
+(hit@5 0.847, MRR@10 0.724, out-of-scope abstention 0.93, answerable abstention 0.016); the issue targets
+(hit@5 0.97, MRR 0.90) are tracked in the benchmarks, not here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.evaluation import run_eval
+from tests.conftest import EVAL_DIR
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def report(corpus_services):  # type: ignore[no-untyped-def]
+    return run_eval(corpus_services, EVAL_DIR / "questions.jsonl", k=10, answers=True)
+
+
+def test_retrieval_floors(report) -> None:  # type: ignore[no-untyped-def]
+    r = report["retrieval"]
+    assert r["hit@5"] >= 0.82, r
+    assert r["mrr@10"] >= 0.68, r
+    assert report["by_kind"]["compound"]["hit@5"] >= 0.8
+
+
+def test_followups_retrieve_almost_like_standalone(report) -> None:  # type: ignore[no-untyped-def]
+    f = report["followup"]
+    assert f["n"] >= 10
+    assert f["hit@5"] >= f["standalone_hit@5"] - 0.1, f
+
+
+def test_abstention_calibration(report) -> None:  # type: ignore[no-untyped-def]
+    a = report["abstention"]
+    assert a["out_of_scope_abstained"] >= 0.9, a
+    assert a["answerable_abstained"] < 0.05, a
+
+
+def test_answers_are_cited_and_verbatim(report) -> None:  # type: ignore[no-untyped-def]
+    assert report["answers"]["citations_valid"] == 1.0
+    # Every extractive answer quotes only sentences that occur in the cited passage.
+    assert report["answers"]["sentences_verbatim"] == 1.0, report["answers"]
