@@ -14,7 +14,13 @@ from assistant.services import Services
 from assistant.web.api import build_router
 from assistant.web.errors import install_error_handlers
 from assistant.web.openai_compat import build_openai_router
-from assistant.web.security import FRAME_ANCESTORS, SECURITY_HEADERS, OriginPolicy, RateLimiter
+from assistant.web.security import (
+    FRAME_ANCESTORS,
+    SECURITY_HEADERS,
+    BodyLimitMiddleware,
+    OriginPolicy,
+    RateLimiter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +96,7 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
         return response
 
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, prefixes=PUBLIC_PREFIXES)
     app.include_router(build_router(services))
     app.include_router(build_openai_router(services))
 

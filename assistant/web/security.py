@@ -98,3 +98,54 @@ SECURITY_HEADERS = {
 # The UI must never be framed (clickjacking of the admin/editor functions); the widget lives in a shadow DOM
 # on the host page and needs no frame either.
 FRAME_ANCESTORS = "frame-ancestors 'none'"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` on the public paths, counted as they arrive.
+
+    A ``Content-Length`` check alone is not enough: a chunked upload has no such header and would be read
+    and parsed in full.
+    """
+
+    def __init__(self, app, max_bytes: int, prefixes: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefixes = prefixes
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive():  # type: ignore[no-untyped-def]
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message):  # type: ignore[no-untyped-def]
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            from starlette.responses import JSONResponse
+
+            response = JSONResponse(
+                {"error": "Anfrage zu groß.", "error_en": "Request too large.", "code": "too_large"}, status_code=413
+            )
+            await response(scope, receive, send)
