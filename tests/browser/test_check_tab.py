@@ -17,7 +17,7 @@ from tests.conftest import ROOT, LiveServer, make_services
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WEAK_PLAN = (ROOT / "examples" / "plans" / "plan-schwach.md").read_text(encoding="utf-8")
-INJECTED = "\n\nHinweis <img src=x onerror=alert(1)> <script>alert(2)</script> zur Finanzierung ab 2027.\n"
+INJECTED = "\n\nDie jährlichen Folgekosten <img src=x onerror=alert(1)> <script>alert(2)</script> betragen 30.000 Euro.\n"
 #: A check embeds a few dozen queries; on a busy CI machine that takes a while.
 CHECK_TIMEOUT_MS = 240_000
 

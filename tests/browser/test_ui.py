@@ -232,7 +232,8 @@ def test_example_question_streams_cited_answer_with_sources(app: App, context: A
     link = first.locator("a.lotse-doc-link")
     assert link.get_attribute("target") == "_blank"
     assert "noopener" in (link.get_attribute("rel") or "")
-    assert link.inner_text().endswith("öffnen (neuer Tab)") or "öffnen" in link.inner_text()
+    title = first.locator("h3").inner_text().split("] ", 1)[1]
+    assert link.inner_text().startswith(f"„{title}“") and link.inner_text().endswith("öffnen (neuer Tab)")
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     watch.check()
 
@@ -264,7 +265,9 @@ def test_citation_link_opens_document_at_page(app: App, context: Any) -> None:
 def test_feedback_is_stored_and_listed_for_editors(app: App, context: Any) -> None:
     page, watch = open_ui(context, app)
     question = "Welche Betreibermodelle gibt es für eine Datenplattform?"
-    ask(page, question)
+    page.locator("#lotse-question textarea").fill(question)
+    page.locator("#lotse-question textarea").press("Enter")  # Enter sends
+    answered(page, 1)
     page.locator("#lotse-fb-comment textarea").fill("Seitenangabe passt nicht zum Zitat.")
     page.locator("#lotse-fb-wrong-source").click()
     page.locator("#lotse-fb-status", has_text="Rückmeldung wurde gespeichert").wait_for()
@@ -433,6 +436,11 @@ def test_no_serious_accessibility_violations(app: App, context: Any) -> None:
         )
     page, watch = open_ui(context, app)
     ask(page, FINANCE_Q)
+    # Measure final colours, not a button halfway through its enable transition.
+    page.add_style_tag(
+        content="*, *::before, *::after { transition: none !important; animation: none !important; }"
+    )
+    page.locator("#lotse-export:not([disabled])").wait_for()
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async () => {

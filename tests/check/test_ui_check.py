@@ -63,7 +63,7 @@ def test_good_upload_is_checked_and_then_deleted(corpus_services, upload_dir: Pa
     ("name", "data", "phrase"),
     [
         ("setup.exe", b"MZ" + b"\x00" * 64, "wird für den Verstetigungs-Check nicht unterstützt"),
-        ("plan.docx", b"PK\x05\x06" + b"\x00" * 18, "kein Word-Dokument (.docx)"),
+        ("plan.docx", b"PK\x05\x06" + b"\x00" * 18, "kein gültiges Word-Dokument (.docx)"),
         ("plan.pdf", b"", "ist leer"),
         ("plan.md", b"x" * (5 * 1024 * 1024 + 1), "zu groß"),
     ],

@@ -121,12 +121,18 @@ def build_ui(services: Services) -> gr.Blocks:
                 with gr.Column(scale=2, elem_id="lotse-sources-col"):
                     chat.build_sources()
             check_tab = _check_tab(services)
-            with gr.Tab(t("de", "tab_feedback"), id="feedback") as feedback_tab:
-                feedback.build_editor_view()
+            # The editors' view shows what others asked; a deployment whose /ui is public can switch it off
+            # (settings field `ui_editor_view`, proposed; absent means on).
+            # Not built at all when off: a hidden tab's events would still answer through gradio's API.
+            feedback_tab: gr.Tab | None = None
+            if getattr(services.settings, "ui_editor_view", True):
+                with gr.Tab(t("de", "tab_feedback"), id="feedback") as feedback_tab:
+                    feedback.build_editor_view()
 
         chat.wire(turns, lang, feedback.target)
         feedback.wire(turns, lang)
-        feedback.wire_editor(feedback_tab, lang)
+        if feedback_tab is not None:
+            feedback.wire_editor(feedback_tab, lang)
 
         blocks.load(
             lambda lang_: header_html(lang_, mode, index_state(services)), [lang], [header], queue=False
@@ -139,7 +145,6 @@ def build_ui(services: Services) -> gr.Blocks:
         labelled: list[tuple[Any, Any]] = [
             (header, lambda lg, tn: header_html(lg, mode, index_state(services))),
             (chat_tab, lambda lg, tn: gr.update(label=t(lg, "tab_chat"))),
-            (feedback_tab, lambda lg, tn: gr.update(label=t(lg, "tab_feedback"))),
             (chat.filters, lambda lg, tn: gr.update(label=t(lg, "filters"))),
             (chat.factors, lambda lg, tn: gr.update(label=t(lg, "factors"), choices=factor_choices(lg))),
             (
@@ -167,8 +172,10 @@ def build_ui(services: Services) -> gr.Blocks:
             (feedback.helpful, lambda lg, tn: gr.update(value=t(lg, "fb_helpful"))),
             (feedback.not_helpful, lambda lg, tn: gr.update(value=t(lg, "fb_not_helpful"))),
             (feedback.wrong_source, lambda lg, tn: gr.update(value=t(lg, "fb_wrong_source"))),
-            (feedback.refresh, lambda lg, tn: gr.update(value=t(lg, "ed_refresh"))),
         ]
+        if feedback_tab is not None:
+            labelled.append((feedback_tab, lambda lg, tn: gr.update(label=t(lg, "tab_feedback"))))
+            labelled.append((feedback.refresh, lambda lg, tn: gr.update(value=t(lg, "ed_refresh"))))
         if check_tab is not None:
             labelled.append((check_tab, lambda lg, tn: gr.update(label=t(lg, "tab_check"))))
 

@@ -100,7 +100,7 @@ class ChatPanel:
             self.question = gr.Textbox(
                 label=t("de", "question"),
                 placeholder=t("de", "question_ph"),
-                lines=2,
+                lines=1,  # with one line, Enter sends (gradio: multi-line boxes send with Shift+Enter)
                 max_lines=6,
                 max_length=self.services.settings.max_question_chars,
                 scale=5,

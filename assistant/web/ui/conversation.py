@@ -96,8 +96,10 @@ def export_markdown(turns: list[Turn], lang: Lang, origin: str = "", now: dateti
         out += [f"## {t(lang, 'ex_question')} {i}", "", _quote_block(turn.question), ""]
         if turn.filters:
             out += [f"{t(lang, 'ex_filters')}: {', '.join(turn.filters)}", ""]
-        mode = mode_label(turn.mode, lang) + (f"; {t(lang, 'fallback')}" if turn.fallback else "")
-        out += [f"### {t(lang, 'ex_answer')} ({t(lang, 'mode_lead')}: {mode})", "", _inert(turn.answer), ""]
+        mode = mode_label(turn.mode, lang) + (f". {t(lang, 'fallback')}" if turn.fallback else "")
+        # Hard line breaks: extractive answers put one quoted sentence per line.
+        answer = _inert(turn.answer).replace("\n", "  \n")
+        out += [f"### {t(lang, 'ex_answer')}", "", f"_{t(lang, 'mode_lead')}: {mode}_", "", answer, ""]
         for notice in turn.notices:
             out += [f"_{t(lang, 'notice')}: {_inert(notice)}_", ""]
         if turn.citations:
@@ -105,7 +107,7 @@ def export_markdown(turns: list[Turn], lang: Lang, origin: str = "", now: dateti
             for c in turn.citations:
                 link = _absolute(c.url, origin)
                 out.append(
-                    f"{c.n}. {_inert(citation_line(c, lang))}. `{c.source}`"
+                    f"{c.n}. {_inert(citation_line(c, lang))}. `{c.source.replace('`', '')}`"
                     + (f" – <{link}>" if link else "")
                 )
                 out.append("")

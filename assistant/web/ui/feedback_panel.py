@@ -40,7 +40,7 @@ class FeedbackPanel:
                     label=t("de", "fb_comment"),
                     placeholder=t("de", "fb_comment_ph"),
                     max_length=2000,
-                    lines=1,
+                    lines=2,
                     scale=3,
                     elem_id="lotse-fb-comment",
                 )
@@ -105,8 +105,11 @@ class FeedbackPanel:
 
     # -- editors' view ---------------------------------------------------------------------------------
     def build_editor_view(self) -> None:
-        self.refresh = gr.Button(t("de", "ed_refresh"), size="sm", elem_id="lotse-ed-refresh")
         self.table = gr.HTML(elem_id="lotse-ed-table")
+        with gr.Row():
+            self.refresh = gr.Button(
+                t("de", "ed_refresh"), size="sm", scale=0, min_width=160, elem_id="lotse-ed-refresh"
+            )
 
     def editor_html(self, lang: Lang) -> str:
         days = self.services.settings.feedback_retention_days
