@@ -25,7 +25,7 @@ from assistant.extractive import compose, select_sentences
 from assistant.llm import ChatModel
 from assistant.prompts import CANARY, answer_messages, rewrite_messages
 from assistant.retrieval.filters import Filters
-from assistant.retrieval.hybrid import HybridRetriever, RetrievalResult
+from assistant.retrieval.hybrid import HybridRetriever, RetrievalResult, dense_confidence
 from assistant.text import guess_language, sanitize_model_output
 from assistant.types import AnswerMode, Citation, ScoredChunk
 
@@ -242,9 +242,10 @@ class ChatService:
         search_query = self.standalone_query(question, history)
         yield ChatEvent("status", {"stage": "retrieving", "search_query": search_query})
         retrieval = self.retriever.retrieve(search_query, k=self.settings.top_k, filters=filters)
+        score = retrieval.confidence if lang == "de" else dense_confidence(retrieval.dense_best)
         if (
             not retrieval.hits
-            or retrieval.confidence < ABSTAIN_BELOW
+            or score < ABSTAIN_BELOW
             or looks_like_injection(question)
             or self._unknown_place(question)
         ):

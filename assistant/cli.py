@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="Projektplan prüfen (Verstetigungs-Check) / check a project plan")
     p.add_argument("plan", type=Path, metavar="PLAN_FILE")
     p.add_argument("--out", type=Path, help="Bericht als .md oder .docx / report as .md or .docx")
+    p.add_argument("--topic", action="append", default=[],
+                   help="Thema für zitierte Bausteine, mehrfach möglich / topic for cited building blocks")
     _common(p)
 
     p = sub.add_parser("status", help="Zustand des Index / index status")

@@ -24,8 +24,10 @@ and always proposes a split into exactly two parts; `german-nouns` is CC BY-SA d
 for words outside Wiktionary. A corpus-driven splitter knows the domain words ("Verstetigung", "Datenplattform")
 that general dictionaries lack.
 
-Speed: every step after tokenisation is cached per distinct token (``functools.lru_cache``), so throughput is
-bounded by the regular expression, not by the stemmer (pure-Python Snowball is ~0.1 ms a word).
+Speed: every step after tokenisation is cached per distinct token (``functools.lru_cache``), so each distinct
+word is stemmed and split once. The pure-Python Snowball stemmer costs ~0.15-0.25 ms a word and dominates the
+build of large indexes; when PyStemmer (the C Snowball, same stems) is installed, `snowballstemmer` uses it
+automatically and that cost all but vanishes.
 """
 
 from __future__ import annotations
@@ -49,9 +51,15 @@ _HYPHEN_FIXES = (("\u2010", "-"), ("\u2011", "-"), ("\u00ad", ""))
 # ae/oe/ue read as umlaut unless after a vowel (Feuer, Dauer, neue) or, for ue, after q (Frequenz).
 _TRANSLIT_RE = re.compile(r"(?<![aeiouyq])([aou])e")
 
-#: German function words, written as they look after folding is applied (see `fold`).
+
+def _wordlist(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+#: German function words in ordinary spelling (they are folded like every token before comparison).
 GERMAN_STOPWORDS: frozenset[str] = frozenset(
-    """
+    _wordlist(
+        """
     aber alle allem allen aller alles als also am an ander andere anderem anderen anderer anderes auch auf aus
     bei beim bin bis bist bzw da dabei dadurch dafür dagegen daher damit dann dar daran darauf daraus darin
     darüber darum das dass dazu dein deine dem den denn der deren derer des dessen dich die dies diese diesem
@@ -63,13 +71,16 @@ GERMAN_STOPWORDS: frozenset[str] = frozenset(
     seinen seiner seines seit selbst sich sie sind so solche solchem solchen solcher soll sollen sollte sondern
     sowie sowohl über um und uns unser unsere unter usw vom von vor wann war waren warum was weil welche welchem
     welchen welcher welches wenn wer werde werden wie wieder will wir wird wo wobei wurde wurden würde würden
-    zu zum zur zwar zwischen z.b ggf sowie bzw etc dass daß ca inkl
-    """.split()
+    zu zum zur zwar zwischen ggf etc daß ca inkl
+    gibt gab worden mehr viel viele vielen bitte eigentlich ganz immer schon bereits mal zudem jeweils sodass
+    wäre hätte sei seid
+    """
+    )
 )
 
 #: Domain words known before any corpus is indexed, so query-side splitting works on a fresh analyzer and
 #: common short heads (Rat, Amt, Bau) are known. Corpus words are added by `learn_vocabulary`.
-BASE_VOCABULARY: tuple[str, ...] = tuple(
+BASE_VOCABULARY: tuple[str, ...] = _wordlist(
     """
     abfall abwasser akzeptanz amt analyse anbieter anforderung angebot anlage anschluss anwendung app arbeit art
     aufgabe ausschreibung bau bauen bedarf begleitforschung beratung bereich bericht beteiligung betreiber betrieb
@@ -82,11 +93,16 @@ BASE_VOCABULARY: tuple[str, ...] = tuple(
     projekt prozess qualität quartier rat raum recht region regel sensor sicherheit smart software source stadt
     standard stelle steuer steuerung strategie struktur system team technik transfer umsetzung umwelt vergabe
     verkehr verstetigung vertrag verwaltung wasser weg wirkung wirtschaft wissen zeit ziel zuständigkeit
-    """.split()
+    """
 )
 
-# German linking elements between compound parts, longest first is irrelevant: every option is tried.
+# German linking elements between compound parts, grouped by their first letter (the splitter looks only at the
+# group of the letter that follows a known part).
 _LINKERS: tuple[str, ...] = ("", "s", "es", "n", "en", "er", "e", "ens", "ns")
+_LINKERS_BY_LETTER: dict[str, tuple[str, ...]] = {
+    letter: ("", *(lk for lk in _LINKERS if lk.startswith(letter)))
+    for letter in {lk[0] for lk in _LINKERS if lk}
+}
 # Inflection endings a compound's last part may carry ("...strategien", "...modells").
 _HEAD_ENDINGS: tuple[str, ...] = ("", "s", "es", "n", "en", "e", "er", "ern", "em", "innen", "in")
 _MIN_PART = 4  # shortest first/middle part; the head may be 3 letters (Stadtrat, Bauamt)
@@ -125,12 +141,15 @@ class GermanAnalyzer:
         base_vocabulary: Iterable[str] | None = None,
         split_compounds: bool = True,
     ) -> None:
-        self._stopwords = _FOLDED_STOPWORDS if stopwords is None else frozenset(fold(w.lower()) for w in stopwords)
+        self._stopwords = (
+            _FOLDED_STOPWORDS if stopwords is None else frozenset(fold(w.lower()) for w in stopwords)
+        )
         self._split_enabled = split_compounds
         self._stemmer = snowballstemmer.stemmer("german")
         # Known compound parts (folded words and their stems) with their corpus frequency.
         self._forms: Counter[str] = Counter()
-        self._words: set[str] = set()  # forms seen as words; the others are stems and must not be stemmed again
+        # Forms seen as words; the others are stems and must not be stemmed again.
+        self._words: set[str] = set()
         # First four letters of a form -> the lengths of forms starting so: the splitter tests only those slices.
         self._length_sets: dict[str, set[int]] = {}
         self._lengths: dict[str, tuple[int, ...]] = {}
@@ -138,7 +157,8 @@ class GermanAnalyzer:
         self._surface = lru_cache(maxsize=_CACHE_SIZE)(self._surface_uncached)
         self._word_terms = lru_cache(maxsize=_CACHE_SIZE)(self._word_terms_uncached)
         self._token_terms = lru_cache(maxsize=_CACHE_SIZE)(self._token_terms_uncached)
-        self._add_forms(Counter(BASE_VOCABULARY if base_vocabulary is None else base_vocabulary))
+        self._base_counts = Counter(BASE_VOCABULARY if base_vocabulary is None else base_vocabulary)
+        self._add_forms(self._base_counts)
 
     # -- public API -------------------------------------------------------------------------------------------
 
@@ -148,6 +168,18 @@ class GermanAnalyzer:
         for raw in self._raw_tokens(text):
             out.extend(self._token_terms(raw))
         return out
+
+    def tokens(self, text: str) -> list[str]:
+        """Raw tokens of `text` (NFC, lower case, hyphens unified); `token_terms` turns each into index terms."""
+        return self._raw_tokens(text)
+
+    def token_words(self, token: str) -> tuple[str, ...]:
+        """Folded content words of one raw token (hyphen parts and whole; empty for a stopword)."""
+        return self._surface(token)
+
+    def token_terms(self, token: str) -> tuple[str, ...]:
+        """Index terms of one raw token; ``analyze(t) == [x for tok in tokens(t) for x in token_terms(tok)]``."""
+        return self._token_terms(token)
 
     def word_stems(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """Per content word of `text`: (its stem, the stems of its smallest known parts, empty if not a compound).
@@ -168,12 +200,15 @@ class GermanAnalyzer:
             out.extend(self._surface(raw))
         return out
 
-    def learn_vocabulary(self, word_counts: Mapping[str, int]) -> None:
+    def learn_vocabulary(self, word_counts: Mapping[str, int], *, replace: bool = False) -> None:
         """Teach the compound splitter the words of a corpus (counts as returned by `words`).
 
         This changes how later texts are analysed, so learn first, then analyse documents and queries.
+        With ``replace=True`` the words learned before are forgotten (the base list stays), as when a corpus
+        is indexed anew; the new vocabulary replaces the old one in one step, so concurrent readers never see
+        half of it.
         """
-        self._add_forms(word_counts)
+        self._add_forms(word_counts, replace=replace)
 
     def fit(self, texts: Iterable[str]) -> None:
         """Learn the vocabulary of `texts` (convenience for `learn_vocabulary`)."""
@@ -184,7 +219,12 @@ class GermanAnalyzer:
 
     def split(self, word: str) -> tuple[str, ...]:
         """The parts a single word splits into (folded, unstemmed); empty when it is no known compound."""
-        return self._split(fold(word.lower()))
+        return self._split(fold(unicodedata.normalize("NFC", word).lower()))
+
+    def clear_caches(self) -> None:
+        """Free the per-token caches (e.g. after indexing a large corpus); results stay the same."""
+        for cache in (self._stem, self._surface, self._word_terms, self._token_terms):
+            cache.cache_clear()
 
     @property
     def vocabulary_size(self) -> int:
@@ -252,25 +292,39 @@ class GermanAnalyzer:
             out.extend(self._leaves(part) if part in self._words else (part,))
         return tuple(out)
 
-    def _add_forms(self, word_counts: Mapping[str, int]) -> None:
-        for raw_word, count in word_counts.items():
-            word = fold(raw_word.lower())
-            if len(word) < _MIN_HEAD or not word.isalpha() or word in self._stopwords:
-                continue
-            self._forms[word] += count
-            self._words.add(word)
-            self._length_sets.setdefault(word[:_MIN_PART], set()).add(len(word))
-            stem = self._stem(word)
-            if len(stem) >= _MIN_HEAD and stem != word:
-                self._forms[stem] += count
-                self._length_sets.setdefault(stem[:_MIN_PART], set()).add(len(stem))
-        self._lengths = {prefix: tuple(sorted(sizes)) for prefix, sizes in self._length_sets.items()}
+    def _add_forms(self, word_counts: Mapping[str, int], replace: bool = False) -> None:
+        if replace:
+            forms: Counter[str] = Counter()
+            words: set[str] = set()
+            length_sets: dict[str, set[int]] = {}
+            sources: tuple[Mapping[str, int], ...] = (self._base_counts, word_counts)
+        else:
+            forms, words, length_sets = self._forms, self._words, self._length_sets
+            sources = (word_counts,)
+        for counts in sources:
+            for raw_word, count in counts.items():
+                word = fold(raw_word.lower())
+                if len(word) < _MIN_HEAD or not word.isalpha() or word in self._stopwords:
+                    continue
+                forms[word] += count
+                words.add(word)
+                length_sets.setdefault(word[:_MIN_PART], set()).add(len(word))
+                stem = self._stem(word)
+                if len(stem) >= _MIN_HEAD and stem != word:
+                    forms[stem] += count
+                    length_sets.setdefault(stem[:_MIN_PART], set()).add(len(stem))
+        lengths = {prefix: tuple(sorted(sizes)) for prefix, sizes in length_sets.items()}
+        self._forms, self._words, self._length_sets, self._lengths = forms, words, length_sets, lengths
         # Splits depend on the vocabulary: forget every cached analysis that used it.
         self._word_terms.cache_clear()
         self._token_terms.cache_clear()
 
     def _split(self, word: str) -> tuple[str, ...]:
-        if not self._split_enabled or not (_MIN_SPLIT_LEN <= len(word) <= _MAX_SPLIT_LEN) or not word.isalpha():
+        if (
+            not self._split_enabled
+            or not (_MIN_SPLIT_LEN <= len(word) <= _MAX_SPLIT_LEN)
+            or not word.isalpha()
+        ):
             return ()
         endings = tuple(e for e in _HEAD_ENDINGS if word.endswith(e))
         best = self._best_split(word, 0, endings, {})
@@ -304,16 +358,16 @@ class GermanAnalyzer:
                 best = ((1, -math.log(forms[head] + 1)), (head,))
                 break
         # Modifier: a known part, a linking element, then a split of the rest.
-        for size in self._lengths.get(word[start : start + _MIN_PART], ()):
+        for size in self._lengths.get(word[start : start + _MIN_PART], ()):  # ascending
             end = start + size
-            if size < _MIN_PART or end > length - _MIN_HEAD:
-                continue
+            if end > length - _MIN_HEAD:
+                break
             part = word[start:end]
             if part not in forms:
                 continue
             part_cost = -math.log(forms[part] + 1)
-            for linker in _LINKERS:
-                if linker and not word.startswith(linker, end):
+            for linker in _LINKERS_BY_LETTER.get(word[end], ("",)):
+                if len(linker) > 1 and not word.startswith(linker, end):
                     continue
                 nxt = end + len(linker)
                 if length - nxt < _MIN_HEAD:

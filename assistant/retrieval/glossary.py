@@ -162,8 +162,8 @@ def _validate(raw: Any, path: Path) -> tuple[dict[str, list[str]], list[list[str
             # YAML 1.1 reads unquoted ON, NO, YES as booleans and digits as numbers.
             raise _malformed(
                 path,
-                f"Kürzel {key!r} ist kein Text (in Anführungszeichen setzen, z. B. \"NO\")",
-                f"abbreviation {key!r} is not text (quote it, e.g. \"NO\")",
+                f'Kürzel {key!r} ist kein Text (in Anführungszeichen setzen, z. B. "NO")',
+                f'abbreviation {key!r} is not text (quote it, e.g. "NO")',
             )
         terms = _terms(value)
         if terms is None:
@@ -175,7 +175,9 @@ def _validate(raw: Any, path: Path) -> tuple[dict[str, list[str]], list[list[str
         abbreviations[key.strip()] = terms
     syn_raw = raw.get("synonyme") or []
     if not isinstance(syn_raw, list):
-        raise _malformed(path, "'synonyme' muss eine Liste von Gruppen sein", "'synonyme' must be a list of groups")
+        raise _malformed(
+            path, "'synonyme' muss eine Liste von Gruppen sein", "'synonyme' must be a list of groups"
+        )
     synonyms: list[list[str]] = []
     for i, group in enumerate(syn_raw, start=1):
         terms = _terms(group)

@@ -1,9 +1,9 @@
 """BM25 retrieval over chunks with the German analyzer (compound-aware), built on `bm25s`.
 
 The index is rebuilt from the chunks (e.g. those in the vector store) when the app starts or the corpus changes;
-it lives in memory. Building is two passes over the texts so that no token lists are held for the whole corpus:
-the first pass counts the words (the compound splitter learns the corpus vocabulary from them), the second turns
-each chunk into term ids stored as a compact ``array('i')``.
+it lives in memory. Building tokenises each chunk once into ids of distinct raw tokens (compact ``array('i')``,
+no per-token strings are kept), counts the words so the compound splitter learns the corpus vocabulary, then
+analyses each distinct token once and maps every chunk to term ids for bm25s.
 """
 
 from __future__ import annotations
@@ -20,6 +20,27 @@ from assistant.retrieval.analyzer import GermanAnalyzer
 from assistant.types import Chunk, ScoredChunk
 
 logger = logging.getLogger(__name__)
+
+#: Weight of glossary expansion terms relative to the user's own words. Measured on tests/eval/questions.jsonl
+#: (lexical retrieval alone, hit@5): appending expansions at full weight lifted abbreviation questions from 0.79
+#: to 0.92 but dropped compound questions from 0.85 to 0.77, because several synonyms outvote the one word
+#: that mattered; at weights 0.2-0.5 both gains held (0.92 and 0.85). 0.4 sits in the middle of that range.
+EXPANSION_WEIGHT = 0.4
+
+
+def _csc_low_memory(
+    data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSC arrays for bm25s, replacing its default builder (the `_np_csc` hook it offers for this).
+
+    bm25s packs (column, row) pairs into int64 keys and argsorts them, which needs about four int64 copies of
+    the index at once (~0.6 GB at 100,000 chunks). Rows arrive in ascending order because documents are scored
+    one after another, so a *stable* argsort of the int32 columns gives the same order with one int64 copy.
+    """
+    indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=shape[1]), out=indptr[1:])
+    order = np.argsort(cols, kind="stable")
+    return data[order], rows[order], indptr
 
 
 def _indexed_text(chunk: Chunk) -> str:
@@ -53,31 +74,59 @@ class BM25Retriever:
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk], analyzer: GermanAnalyzer | None = None) -> BM25Retriever:
-        """Index `chunks`; an empty sequence gives a retriever that finds nothing."""
+        """Index `chunks`; an empty sequence gives a retriever that finds nothing.
+
+        The analyzer's corpus vocabulary is replaced by that of `chunks` (rebuilding with the same analyzer does
+        not accumulate words of removed documents).
+        """
         analyzer = analyzer or GermanAnalyzer()
         chunks = list(chunks)
         if not chunks:
             return cls(chunks, analyzer, None, {})
-        counts: Counter[str] = Counter()
-        for chunk in chunks:
-            counts.update(analyzer.words(_indexed_text(chunk)))
-        analyzer.learn_vocabulary(counts)
-        del counts
-
-        vocab: dict[str, int] = {}
-        corpus_ids: list[array] = []
+        # Pass 1: raw tokens per chunk as ids into a table of distinct raw tokens; count the words they hold.
+        raw_ids: dict[str, int] = {}
+        raw_counts: list[int] = []
+        chunk_tokens: list[array] = []
         for chunk in chunks:
             ids = array("i")
-            for term in analyzer.analyze(_indexed_text(chunk)):
-                term_id = vocab.get(term)
-                if term_id is None:
-                    term_id = vocab[term] = len(vocab)
-                ids.append(term_id)
-            corpus_ids.append(ids)
+            for token in analyzer.tokens(_indexed_text(chunk)):
+                token_id = raw_ids.get(token)
+                if token_id is None:
+                    token_id = raw_ids[token] = len(raw_counts)
+                    raw_counts.append(0)
+                raw_counts[token_id] += 1
+                ids.append(token_id)
+            chunk_tokens.append(ids)
+        word_counts: Counter[str] = Counter()
+        for token, token_id in raw_ids.items():
+            for word in analyzer.token_words(token):
+                word_counts[word] += raw_counts[token_id]
+        analyzer.learn_vocabulary(word_counts, replace=True)
+        del word_counts, raw_counts
+
+        # Pass 2: each distinct raw token is analysed once (with the learned vocabulary) into term ids.
+        vocab: dict[str, int] = {}
+        token_term_ids: list[tuple[int, ...]] = [()] * len(raw_ids)
+        for token, token_id in raw_ids.items():
+            token_term_ids[token_id] = tuple(
+                vocab.setdefault(t, len(vocab)) for t in analyzer.token_terms(token)
+            )
+        del raw_ids
+        corpus_ids: list[array] = []
+        for ids in chunk_tokens:
+            term_ids = array("i")
+            for token_id in ids:
+                term_ids.extend(token_term_ids[token_id])
+            corpus_ids.append(term_ids)
+        del chunk_tokens, token_term_ids
         if not vocab:  # nothing but stopwords and punctuation
             return cls(chunks, analyzer, None, {})
-        bm25 = bm25s.BM25()
+        analyzer.clear_caches()  # one entry per corpus word; queries refill what they need
+        bm25 = bm25s.BM25(csc_backend="numpy")
+        if hasattr(bm25, "_np_csc"):
+            bm25._np_csc = _csc_low_memory  # type: ignore[method-assign]
         bm25.index((corpus_ids, vocab), show_progress=False)
+        del corpus_ids
         logger.info("BM25 index: %d chunks, %d terms", len(chunks), len(vocab))
         return cls(chunks, analyzer, bm25, vocab)
 
@@ -85,7 +134,13 @@ class BM25Retriever:
         return len(self._chunks)
 
     def retrieve(
-        self, query: str, k: int = 20, where: Callable[[Chunk], bool] | None = None
+        self,
+        query: str,
+        k: int = 20,
+        where: Callable[[Chunk], bool] | None = None,
+        *,
+        expansion: str = "",
+        expansion_weight: float = EXPANSION_WEIGHT,
     ) -> list[ScoredChunk]:
         """The `k` best chunks for `query` (score = BM25 score, ranks from 1), only those with a positive score.
 
@@ -94,13 +149,23 @@ class BM25Retriever:
             k: Maximum number of results.
             where: Optional predicate; chunks for which it is false are skipped (the search goes on until `k`
                 matching chunks are found or the candidates run out).
+            expansion: Extra search terms, e.g. ``" ".join(glossary.expansions(query))``. Their terms that the
+                query lacks add their BM25 score times `expansion_weight`, so they help without outvoting the
+                user's own words (see `EXPANSION_WEIGHT`).
+            expansion_weight: Weight of the expansion terms, 0 ignores them.
         """
         if self._bm25 is None or k <= 0:
             return []
-        term_ids = list(dict.fromkeys(self._vocab[t] for t in self.analyzer.analyze(query) if t in self._vocab))
-        if not term_ids:
+        term_ids = self._term_ids(query)
+        own = set(term_ids)
+        extra_ids = [t for t in self._term_ids(expansion) if t not in own] if expansion else []
+        if not term_ids and not (extra_ids and expansion_weight > 0):
             return []
-        scores = self._bm25.get_scores(term_ids)
+        scores = (
+            self._bm25.get_scores(term_ids) if term_ids else np.zeros(len(self._chunks), dtype=np.float32)
+        )
+        if extra_ids and expansion_weight > 0:
+            scores = scores + np.float32(expansion_weight) * self._bm25.get_scores(extra_ids)
         candidates = np.flatnonzero(scores > 0)
         if candidates.size == 0:
             return []
@@ -118,6 +183,10 @@ class BM25Retriever:
                 break
         return results
 
+    def _term_ids(self, text: str) -> list[int]:
+        """Distinct ids of the indexed terms in `text` (unknown terms cannot score and are left out)."""
+        return list(dict.fromkeys(self._vocab[t] for t in self.analyzer.analyze(text) if t in self._vocab))
+
     def known_fraction(self, query: str) -> float:
         """Share of the query's content words the indexed corpus knows at all (stem, or all compound parts).
 
@@ -128,7 +197,9 @@ class BM25Retriever:
         if not words:
             return 0.0
         known = sum(
-            1 for stem, parts in words if stem in self._vocab or (parts and all(p in self._vocab for p in parts))
+            1
+            for stem, parts in words
+            if stem in self._vocab or (parts and all(p in self._vocab for p in parts))
         )
         return known / len(words)
 

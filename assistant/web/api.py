@@ -47,6 +47,15 @@ class AskRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
 
+class CheckRequest(BaseModel):
+    """A project plan as text; it is checked in memory and never added to the index."""
+
+    plan: str = Field(description="Projektplan als Text / plan text", max_length=60_000)
+    topics: list[str] = Field(default_factory=list, max_length=5)
+
+    model_config = {"extra": "forbid"}
+
+
 class FeedbackRequest(BaseModel):
     question: str = Field(max_length=4000)
     answer: str = Field(max_length=20_000)
@@ -106,6 +115,13 @@ def build_router(services: Services) -> APIRouter:
         events = services.chat.stream(req.question, _history(req), filters, language=req.lang)
         return StreamingResponse(sse_lines(events, req.lang or "de"), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @router.post("/api/check", tags=["api"], summary="Verstetigungs-Check eines Projektplans")
+    def check(req: CheckRequest) -> dict[str, Any]:
+        from assistant.check import plan_from_text, run_check
+
+        plan = plan_from_text(req.plan)
+        return run_check(services, plan, topics=[t[:100] for t in req.topics] or None).to_contract()
 
     @router.get("/api/health", tags=["api"], summary="Bereitschaft / readiness")
     def health() -> dict[str, Any]:

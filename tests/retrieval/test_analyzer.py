@@ -27,7 +27,9 @@ def test_inflected_forms_share_a_term(analyzer: GermanAnalyzer) -> None:
     assert analyzer.analyze("Finanzierungen") == analyzer.analyze("Finanzierung")
 
 
-@pytest.mark.parametrize("variant", ["Zustaendigkeit", "Zustandigkeit", "ZUSTÄNDIGKEIT", "Zusta\u0308ndigkeit"])
+@pytest.mark.parametrize(
+    "variant", ["Zustaendigkeit", "Zustandigkeit", "ZUSTÄNDIGKEIT", "Zusta\u0308ndigkeit"]
+)
 def test_umlaut_spellings_and_decomposed_unicode_match(analyzer: GermanAnalyzer, variant: str) -> None:
     assert analyzer.analyze(variant) == analyzer.analyze("Zuständigkeit")
 
@@ -83,7 +85,9 @@ def test_hyphenated_compound_gives_parts_and_whole(analyzer: GermanAnalyzer) -> 
         ("Verstetigungsstrategien", "Strategien zur Verstetigung"),  # inflected head
     ],
 )
-def test_compound_contains_the_terms_of_its_parts(analyzer: GermanAnalyzer, compound: str, spelled_out: str) -> None:
+def test_compound_contains_the_terms_of_its_parts(
+    analyzer: GermanAnalyzer, compound: str, spelled_out: str
+) -> None:
     compound_terms = analyzer.analyze(compound)
     assert set(analyzer.analyze(spelled_out)) <= set(compound_terms)
     # The whole word's own stem comes first, so an exact compound match outscores the parts alone.

@@ -24,7 +24,21 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_shipped_glossary_loads_with_the_required_entries(glossary: Glossary) -> None:
     assert DEFAULT_GLOSSARY_PATH.is_file()
     assert 30 <= len(glossary) <= 60
-    for abbr in ["OZG", "EfA", "UDP", "MPSC", "ÖPNV", "KTS", "DSFA", "AöR", "TCO", "ISMS", "LoRaWAN", "IoT", "EFRE"]:
+    for abbr in [
+        "OZG",
+        "EfA",
+        "UDP",
+        "MPSC",
+        "ÖPNV",
+        "KTS",
+        "DSFA",
+        "AöR",
+        "TCO",
+        "ISMS",
+        "LoRaWAN",
+        "IoT",
+        "EFRE",
+    ]:
         assert abbr in glossary.abbreviations
     assert glossary.abbreviations["TCO"] == ["Total Cost of Ownership", "Folgekosten", "Gesamtkosten"]
 

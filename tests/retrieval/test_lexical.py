@@ -28,10 +28,20 @@ def make_chunk(chunk_id: str, text: str, section: str = "", **metadata: object) 
 
 # Each target spells a compound out; distractors share some words but not the pair.
 CHUNKS = [
-    make_chunk("strat:1", "Die Stadt braucht eine Strategie zur Verstetigung der Pilotprojekte.", factor="wirkung"),
-    make_chunk("betr:1", "Das Modell des Betreibers legt fest, wer die Sensoren wartet.", factor="zustaendigkeiten"),
-    make_chunk("daten:1", "Eine gemeinsame Plattform für Daten aus Verkehr und Umwelt.", factor="anschlussfaehigkeit"),
-    make_chunk("anschl:1", "Die Finanzierung im Anschluss an die Förderphase trägt der Haushalt.", factor="finanzierung"),
+    make_chunk(
+        "strat:1", "Die Stadt braucht eine Strategie zur Verstetigung der Pilotprojekte.", factor="wirkung"
+    ),
+    make_chunk(
+        "betr:1", "Das Modell des Betreibers legt fest, wer die Sensoren wartet.", factor="zustaendigkeiten"
+    ),
+    make_chunk(
+        "daten:1", "Eine gemeinsame Plattform für Daten aus Verkehr und Umwelt.", factor="anschlussfaehigkeit"
+    ),
+    make_chunk(
+        "anschl:1",
+        "Die Finanzierung im Anschluss an die Förderphase trägt der Haushalt.",
+        factor="finanzierung",
+    ),
     make_chunk("dist:1", "Die Kommunikation mit dem Stadtrat verlief gut.", factor="kommunikation"),
     make_chunk("dist:2", "Ein Anschluss an das Glasfasernetz ist geplant.", factor="anschlussfaehigkeit"),
     make_chunk("dist:3", "Die Pilotprojekte laufen bis 2026 weiter.", factor="wirkung"),
@@ -52,7 +62,9 @@ def retriever() -> BM25Retriever:
         ("Anschlussfinanzierung", "anschl:1"),
     ],
 )
-def test_compound_query_finds_spelled_out_passage(retriever: BM25Retriever, query: str, expected: str) -> None:
+def test_compound_query_finds_spelled_out_passage(
+    retriever: BM25Retriever, query: str, expected: str
+) -> None:
     results = retriever.retrieve(query, k=3)
     assert results[0].chunk.id == expected
     # Plain stemmed tokens cannot bridge the compound: nothing (or something else) comes first.
@@ -88,7 +100,9 @@ def test_ranks_scores_and_k(retriever: BM25Retriever) -> None:
 
 
 def test_where_filters_and_still_fills_k(retriever: BM25Retriever) -> None:
-    results = retriever.retrieve("Anschluss", k=5, where=lambda c: c.metadata["factor"] == "anschlussfaehigkeit")
+    results = retriever.retrieve(
+        "Anschluss", k=5, where=lambda c: c.metadata["factor"] == "anschlussfaehigkeit"
+    )
     assert [r.chunk.id for r in results] == ["dist:2"]
     assert results[0].rank == 1
     results = retriever.retrieve("Pilotprojekte", k=1, where=lambda c: c.id == "dist:3")
@@ -133,3 +147,53 @@ def test_term_coverage(retriever: BM25Retriever) -> None:
     assert retriever.term_coverage("Betreibermodell", strat) == 0.0
     assert retriever.term_coverage("und der die", strat) == 0.0
     assert retriever.term_coverage("Pilotprojekte Pilotprojekt", strat) == 1.0
+
+
+def test_scores_equal_plain_bm25s_over_the_same_terms() -> None:
+    """The low-memory CSC builder must not change a single score."""
+    import bm25s
+
+    # Repeated texts under new ids exercise the column sort with many equal terms.
+    chunks = [make_chunk(f"{c.id}#{n}", c.text) for n in range(3) for c in CHUNKS]
+    retriever = BM25Retriever.from_chunks(chunks, GermanAnalyzer())
+    reference = bm25s.BM25()
+    reference.index([retriever.analyzer.analyze(c.text) for c in chunks], show_progress=False)
+    for query in ["Verstetigungsstrategie Stadtrat", "Anschluss Finanzierung Haushalt", "Pilotprojekte 2026"]:
+        terms = list(dict.fromkeys(t for t in retriever.analyzer.analyze(query) if t in reference.vocab_dict))
+        expected = reference.get_scores(terms)
+        got = {r.chunk.id: r.score for r in retriever.retrieve(query, k=len(chunks))}
+        assert got, query
+        for i, chunk in enumerate(chunks):
+            assert got.get(chunk.id, 0.0) == pytest.approx(float(expected[i]), rel=1e-6)
+
+
+def test_rebuilding_with_the_same_analyzer_replaces_its_vocabulary() -> None:
+    analyzer = GermanAnalyzer()
+    BM25Retriever.from_chunks([make_chunk("k:1", "Der Klärschlamm geht in die Verwertung.")], analyzer)
+    assert analyzer.split("Klärschlammverwertung") == ("klarschlamm", "verwertung")
+    size = analyzer.vocabulary_size
+    BM25Retriever.from_chunks(CHUNKS, analyzer)
+    assert analyzer.split("Klärschlammverwertung") == ()
+    fresh = GermanAnalyzer()
+    BM25Retriever.from_chunks(CHUNKS, fresh)
+    assert analyzer.vocabulary_size == fresh.vocabulary_size != size
+
+
+def test_expansion_terms_help_at_reduced_weight() -> None:
+    chunks = [
+        make_chunk("ozg:1", "Das Onlinezugangsgesetz verpflichtet zur digitalen Verwaltung."),
+        make_chunk("plain:1", "Die digitale Verwaltung braucht Personal."),
+    ]
+    retriever = BM25Retriever.from_chunks(chunks, GermanAnalyzer())
+    # The query alone does not find the long form ...
+    assert [r.chunk.id for r in retriever.retrieve("OZG")] == []
+    # ... the expansion does, and its score is scaled by the weight.
+    full = retriever.retrieve("OZG", expansion="Onlinezugangsgesetz", expansion_weight=1.0)
+    half = retriever.retrieve("OZG", expansion="Onlinezugangsgesetz", expansion_weight=0.5)
+    assert [r.chunk.id for r in full] == ["ozg:1"]
+    assert half[0].score == pytest.approx(full[0].score * 0.5)
+    assert retriever.retrieve("OZG", expansion="Onlinezugangsgesetz", expansion_weight=0) == []
+    # Expansion terms the query already has are not counted twice.
+    plain = retriever.retrieve("digitale Verwaltung")
+    both = retriever.retrieve("digitale Verwaltung", expansion="Verwaltung", expansion_weight=1.0)
+    assert [(r.chunk.id, r.score) for r in both] == [(r.chunk.id, r.score) for r in plain]
