@@ -164,7 +164,7 @@ def test_llm_faults_fall_back_within_deadline(corpus_index_dir, embedder, llm, r
     events = list(services.chat.stream(QUESTION))
     elapsed = time.perf_counter() - started
     result = events[-1].data
-    assert elapsed < 12, elapsed  # 3 s deadline plus the extractive fallback on a loaded 2-core machine
+    assert elapsed < 15, elapsed  # 3 s LLM deadline plus retrieval and the extractive fallback on a loaded machine
     assert result.fallback and result.mode == "extractive" and result.citations
     assert any(e.type == "reset" for e in events), "streamed partial text must be withdrawn"
 
