@@ -153,10 +153,14 @@ class AnswerStream:
             raise
 
     def close(self) -> None:
+        """Release the slot now. Safe to call from another thread while a step is still running there
+        (a web server closes the stream when its client disconnects): that step ends, nothing follows."""
         if not self._closed:
             self._closed = True
             try:
                 self._events.close()  # type: ignore[attr-defined]
+            except ValueError:  # "generator already executing" in a worker thread; it stops after this step
+                log.debug("answer stream closed while a step was running")
             finally:
                 self._release()
 

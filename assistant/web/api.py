@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -91,6 +92,22 @@ def sse_lines(events: AnswerStream, lang: str) -> Iterator[str]:
         events.close()
 
 
+async def closing_stream(lines: Iterator[str], events: AnswerStream) -> AsyncIterator[str]:
+    """Run a blocking event stream in the thread pool and close it when the client goes away.
+
+    Starlette cancels the response when the client disconnects; without the ``finally`` the suspended
+    generator (and its answer slot) would live until garbage collection.
+    """
+    try:
+        while True:
+            line = await run_in_threadpool(next, lines, None)
+            if line is None:
+                break
+            yield line
+    finally:
+        events.close()
+
+
 def build_router(services: Services) -> APIRouter:
     router = APIRouter()
     feedback = FeedbackStore(services.store, services.settings.feedback_retention_days)
@@ -113,7 +130,8 @@ def build_router(services: Services) -> APIRouter:
         # Validation and the answer slot happen before the response starts: bad input gets a 4xx, a full
         # house a 429, instead of an error event inside a 200 stream.
         events = services.chat.stream(req.question, _history(req), filters, language=req.lang)
-        return StreamingResponse(sse_lines(events, req.lang or "de"), media_type="text/event-stream",
+        return StreamingResponse(closing_stream(sse_lines(events, req.lang or "de"), events),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @router.post("/api/check", tags=["api"], summary="Verstetigungs-Check eines Projektplans")

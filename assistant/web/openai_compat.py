@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from assistant.chat import AnswerResult, AnswerStream
 from assistant.errors import InputError, LotseError
 from assistant.services import Services
+from assistant.web.api import closing_stream
 from assistant.web.errors import error_payload
 
 MODEL_ID = "verstetigungslotse"
@@ -90,7 +91,7 @@ def build_openai_router(services: Services) -> APIRouter:
         created = int(time.time())
         if req.stream:
             return StreamingResponse(
-                _stream(events, completion_id, created), media_type="text/event-stream",
+                closing_stream(_stream(events, completion_id, created), events), media_type="text/event-stream",
                 headers={"Cache-Control": "no-store"},
             )
         result: AnswerResult | None = None

@@ -100,15 +100,12 @@ SECURITY_HEADERS = {
 FRAME_ANCESTORS = "frame-ancestors 'none'"
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` on the public paths, counted as they arrive.
 
     A ``Content-Length`` check alone is not enough: a chunked upload has no such header and would be read
-    and parsed in full.
+    and parsed in full. The body (at most ``max_bytes``) is read here first and replayed to the app; reading
+    it inside the app would not work, because FastAPI turns any error while reading into a 400.
     """
 
     def __init__(self, app, max_bytes: int, prefixes: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
@@ -117,35 +114,36 @@ class BodyLimitMiddleware:
         self.prefixes = prefixes
 
     async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or not scope[
+            "path"
+        ].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
-        seen = 0
-        started = False
-
-        async def counting_receive():  # type: ignore[no-untyped-def]
-            nonlocal seen
+        body = b""
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # client gone before the body was complete
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                from starlette.responses import JSONResponse
 
-        async def tracking_send(message):  # type: ignore[no-untyped-def]
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+                response = JSONResponse(
+                    {"error": "Anfrage zu groß.", "error_en": "Request too large.", "code": "too_large"},
+                    status_code=413,
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if started:
-                raise
-            from starlette.responses import JSONResponse
+        async def replay():  # type: ignore[no-untyped-def]
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # afterwards: wait for the disconnect, as servers do
 
-            response = JSONResponse(
-                {"error": "Anfrage zu groß.", "error_en": "Request too large.", "code": "too_large"}, status_code=413
-            )
-            await response(scope, receive, send)
+        await self.app(scope, replay, send)
