@@ -1,0 +1,63 @@
+"""``python -m benchmarks [quality|latency|memory|all]``: run benchmarks and print their tables (stdout).
+
+Progress goes to stderr; results are also written as JSON to ``benchmarks/results/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from benchmarks.common import machine
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("which", nargs="?", default="all", choices=["quality", "latency", "memory", "all"])
+    parser.add_argument(
+        "--sizes", default="10000,100000", help="chunk counts for latency and memory (default: 10000,100000)"
+    )
+    parser.add_argument("--queries", type=int, default=200, help="timed queries per size (default: 200)")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="rebuild cached indexes instead of reusing them"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log the library's INFO messages")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    if not args.verbose:
+        import bm25s  # noqa: F401 - it sets its own logger to DEBUG on import; quiet it afterwards
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+    sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
+
+    m = machine()
+    print(
+        f"# Benchmarks {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, "
+        f"load average {m['load_avg_1m']} at start; code {m['code']}; Python {m['python']}, "
+        f"chromadb {m['chromadb']}\n",
+        flush=True,
+    )
+    started = time.perf_counter()
+    if args.which in ("quality", "all"):
+        from benchmarks import quality
+
+        quality.main(rebuild=args.rebuild)
+        print(flush=True)
+    if args.which in ("latency", "all"):
+        from benchmarks import latency
+
+        latency.main(sizes, args.queries, rebuild=args.rebuild)
+        print(flush=True)
+    if args.which in ("memory", "all"):
+        from benchmarks import memory
+
+        memory.main(sizes, rebuild=args.rebuild and args.which == "memory")  # reuses latency's indexes
+        print(flush=True)
+    print(f"(total {time.perf_counter() - started:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
