@@ -19,6 +19,9 @@ import numpy as np
 from assistant.retrieval.analyzer import GermanAnalyzer
 from assistant.types import Chunk, ScoredChunk
 
+# bm25s sets its own logger to DEBUG on import and prints "Building index from IDs" on every build.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
 logger = logging.getLogger(__name__)
 
 #: Weight of glossary expansion terms relative to the user's own words. Measured on tests/eval/questions.jsonl
