@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.errors import InputError, LLMError, RateLimitError
 from assistant.extractive import compose, select_sentences
 from assistant.llm import ChatModel
-from assistant.prompts import CANARY, answer_messages, rewrite_messages
+from assistant.prompts import CANARY, SYSTEM_PROMPT_DE, answer_messages, rewrite_messages
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.hybrid import HybridRetriever, RetrievalResult, dense_confidence
 from assistant.text import guess_language, sanitize_model_output
@@ -403,8 +403,6 @@ class ChatService:
 
 
 def _leaks_system_prompt(text: str) -> bool:
-    from assistant.prompts import SYSTEM_PROMPT_DE
-
     lines = [ln.strip() for ln in SYSTEM_PROMPT_DE.splitlines() if len(ln.strip()) > 40]
     return any(ln[:60] in text for ln in lines)
 

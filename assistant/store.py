@@ -146,24 +146,27 @@ class ChromaStore:
         self._docs: Any = None
 
     # -- connection ------------------------------------------------------------------------------------
-    def _connect(self) -> None:
+    def _new_client(self) -> Any:
+        """A Chroma client for the configured target (server URL or embedded data directory)."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         settings = ChromaSettings(anonymized_telemetry=False)
+        if self.url:
+            parts = urlsplit(self.url)
+            return chromadb.HttpClient(
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or (443 if parts.scheme == "https" else 8000),
+                ssl=parts.scheme == "https",
+                settings=settings,
+            )
+        assert self.path is not None
+        self.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(self.path), settings=settings)
+
+    def _connect(self) -> None:
         try:
-            if self.url:
-                parts = urlsplit(self.url)
-                client = chromadb.HttpClient(
-                    host=parts.hostname or "127.0.0.1",
-                    port=parts.port or (443 if parts.scheme == "https" else 8000),
-                    ssl=parts.scheme == "https",
-                    settings=settings,
-                )
-            else:
-                assert self.path is not None
-                self.path.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+            client = self._new_client()
             space = {"hnsw": {"space": "cosine"}}
             chunks = client.get_or_create_collection(
                 f"{self.prefix}_chunks",
@@ -223,22 +226,10 @@ class ChromaStore:
 
     def reset(self) -> None:
         """Delete both collections (used by ``lotse ingest --reset``), e.g. to switch embedding model."""
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         with self._lock:
             self.reopen()
             try:
-                if self.url:
-                    parts = urlsplit(self.url)
-                    client = chromadb.HttpClient(
-                        host=parts.hostname or "127.0.0.1", port=parts.port or 8000,
-                        settings=ChromaSettings(anonymized_telemetry=False),
-                    )
-                else:
-                    client = chromadb.PersistentClient(
-                        path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False)
-                    )
+                client = self._new_client()
                 for name in (f"{self.prefix}_chunks", f"{self.prefix}_documents"):
                     if name in [c.name for c in client.list_collections()]:
                         client.delete_collection(name)

@@ -190,3 +190,12 @@ def test_half_written_update_stays_invisible(docs: Path, tmp_path: Path, embedde
     report = services.pipeline().run([docs])
     assert report.embedded_chunks == 0
     assert services.store.count() == report.chunks, "the orphan is collected on the next ingest"
+
+
+def test_reset_lets_another_embedding_model_take_over(docs: Path, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    services = make_services(tmp_path / "idx", embedder)
+    services.pipeline().run([docs])
+    services.store.reopen()
+    other = ChromaStore("openai:text-embedding-3-small", 1536, path=tmp_path / "idx" / "chroma")
+    other.reset()
+    assert other.documents() == {} and other.count() == 0

@@ -213,7 +213,7 @@ class HybridRetriever:
         for hit in fused:
             c = hit.chunk
             if any(
-                k2.chunk.doc_id == c.doc_id and k2.chunk.char_start < c.char_end and c.char_start < k2.chunk.char_end
+                k2.chunk.doc_id == c.doc_id
                 and _overlap(k2.chunk.char_start, k2.chunk.char_end, c.char_start, c.char_end) > 0.5
                 for k2 in kept
             ):
