@@ -80,11 +80,40 @@ def make_services(index_dir: Path, embedder, **settings_kw):  # type: ignore[no-
 def corpus_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
     """The sample corpus ingested once per session. Treat as read-only: copy it to change it."""
     index = tmp_path_factory.mktemp("corpus-index")
+    cache = _index_cache()
+    if cache is not None and cache.is_dir():
+        shutil.rmtree(index)
+        shutil.copytree(cache, index)
+        return index
     services = make_services(index, embedder)
     report = services.pipeline().run([CORPUS])
     assert not report.failed, report.failed
     services.store.reopen()
+    if cache is not None:  # copy, then rename: a concurrent session never sees half a cache
+        staging = cache.with_name(f"{cache.name}.{os.getpid()}")
+        shutil.copytree(index, staging, ignore=shutil.ignore_patterns("ingest.lock"))
+        try:
+            staging.rename(cache)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
     return index
+
+
+def _index_cache() -> Path | None:
+    """Developer convenience, never set in CI: ``PYTEST_INDEX_CACHE_DIR=DIR`` keeps the embedded corpus index
+    between runs, keyed by the corpus and the code that builds it, so local runs skip the slow part."""
+    import hashlib
+
+    base = os.environ.get("PYTEST_INDEX_CACHE_DIR")
+    if not base:
+        return None
+    digest = hashlib.sha256()
+    inputs = [*sorted(CORPUS.rglob("*")), *sorted((ROOT / "ingest").rglob("*.py")),
+              *(ROOT / "assistant" / name for name in ("store.py", "types.py", "embeddings.py"))]
+    for path in inputs:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return Path(base) / digest.hexdigest()[:16]
 
 
 @pytest.fixture(scope="session")
