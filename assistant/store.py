@@ -4,12 +4,15 @@ Two collections:
 
 * ``<prefix>_chunks``: one record per chunk, with its embedding, text and metadata. Chunk ids are
   ``<doc_id>:<version>:<index>``, so the chunks of two versions of one document can coexist.
-* ``<prefix>_documents``: the registry, one record per live document naming its live ``version``.
+* ``<prefix>_documents``: the registry, one record per live document naming its live ``version``, plus one
+  ``~generation`` record whose token changes with every registry write. Readers compare that one token to see
+  whether anything changed, instead of reading every record (1.2 s at 5,000 documents).
 
 Why a registry: Chroma has no transactions. An updated document's new chunks are written first under a new
 version, then the registry record is flipped with one single-record upsert, then the old chunks are deleted.
 Queries only return chunks whose version is the live one, so no query ever sees half a document; a crash at any
 point leaves at worst invisible orphans, which :meth:`ChromaStore.collect_orphans` removes on the next ingest.
+Every registry write carries the new generation token in the same call, so no reader can miss a change.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _WRITE_BATCH = 500
+#: Registry record that is no document (document ids are 16 hex digits); its token changes on every write.
+GENERATION_ID = "~generation"
 
 
 @dataclass
@@ -58,8 +64,10 @@ class DocumentRecord:
     references: list[str] = field(default_factory=list)
 
     def to_metadata(self) -> dict[str, Any]:
-        # Chroma metadata takes no None and no empty lists.
-        return {k: v for k, v in asdict(self).items() if v is not None and v != []}
+        # Chroma stores no empty lists; None deletes a key on upsert (which merges metadata), so a field that
+        # became empty on an update does not keep its old value.
+        meta: dict[str, Any] = {k: (None if v == [] else v) for k, v in asdict(self).items()}
+        return meta | {"removed": None}
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
@@ -250,26 +258,50 @@ class ChromaStore:
 
     # -- registry --------------------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
+        return {i: DocumentRecord.from_metadata(m) for i, m in self._registry().items() if not m.get("removed")}
+
+    def _registry(self) -> dict[str, dict[str, Any]]:
+        """Every registry record except the generation marker, tombstones included."""
         _, docs = self._collections()
         got = self._call(docs.get, include=["metadatas"])
-        return {i: DocumentRecord.from_metadata(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {i: m for i, m in zip(got["ids"], got["metadatas"], strict=True) if i != GENERATION_ID}
 
-    def commit_document(self, record: DocumentRecord) -> None:
-        """Make ``record.version`` the live version of its document (one atomic single-record upsert)."""
+    def generation(self) -> str:
+        """A token that changes with every commit or removal (empty for an index that never had one)."""
+        _, docs = self._collections()
+        got = self._call(docs.get, ids=[GENERATION_ID], include=["metadatas"])
+        return str(got["metadatas"][0].get("token", "")) if got["ids"] else ""
+
+    def _write_registry(self, doc_id: str, meta: dict[str, Any], source: str) -> None:
+        """One upsert that changes a registry record and the generation token together (atomic in Chroma)."""
         _, docs = self._collections()
         self._call(
             docs.upsert,
-            ids=[record.doc_id],
-            embeddings=[[1.0]],  # the registry is looked up by id, never by vector
-            documents=[record.source],
-            metadatas=[record.to_metadata()],
+            ids=[doc_id, GENERATION_ID],
+            embeddings=[[1.0], [1.0]],  # the registry is looked up by id, never by vector
+            documents=[source, "generation"],
+            metadatas=[meta, {"token": uuid.uuid4().hex, "at": time.time()}],
         )
 
+    def ensure_generation(self) -> None:
+        """Give an index written before generation tokens existed its first token (writers call this)."""
+        if not self.generation():
+            _, docs = self._collections()
+            self._call(docs.upsert, ids=[GENERATION_ID], embeddings=[[1.0]], documents=["generation"],
+                       metadatas=[{"token": uuid.uuid4().hex, "at": time.time()}])
+
+    def commit_document(self, record: DocumentRecord) -> None:
+        """Make ``record.version`` the live version of its document (one atomic upsert)."""
+        self._write_registry(record.doc_id, record.to_metadata(), record.source)
+
     def remove_document(self, doc_id: str) -> int:
-        """Erase a document: registry first (it becomes invisible at once), then all its chunks."""
-        chunks, docs = self._collections()
+        """Erase a document: a tombstone first (invisible at once, to every process), then all its chunks,
+        then the tombstone. A crash in between leaves a tombstone and orphans for :meth:`collect_orphans`."""
+        _, docs = self._collections()
+        self._write_registry(doc_id, {"removed": True, "version": None}, doc_id)
+        removed = self.delete_chunks(doc_id)
         self._call(docs.delete, ids=[doc_id])
-        return self.delete_chunks(doc_id)
+        return removed
 
     # -- chunks ----------------------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
@@ -298,8 +330,9 @@ class ChromaStore:
 
     def collect_orphans(self) -> int:
         """Delete chunks whose version is not live (left by a crash or an interrupted update)."""
-        col, _ = self._collections()
-        live = {d.doc_id: d.version for d in self.documents().values()}
+        col, docs = self._collections()
+        registry = self._registry()
+        live = {i: m.get("version") for i, m in registry.items() if not m.get("removed")}
         got = self._call(col.get, include=["metadatas"])
         orphans = [
             cid
@@ -308,6 +341,10 @@ class ChromaStore:
         ]
         for i in range(0, len(orphans), _WRITE_BATCH):
             self._call(col.delete, ids=orphans[i : i + _WRITE_BATCH])
+        self.ensure_generation()
+        tombstones = [i for i, m in registry.items() if m.get("removed")]
+        if tombstones:
+            self._call(docs.delete, ids=tombstones)
         if orphans:
             log.info("removed %d orphaned chunks", len(orphans))
         return len(orphans)
@@ -336,6 +373,39 @@ class ChromaStore:
         chunks = [chunk_from_record(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(chunks, key=lambda c: c.chunk_index)
 
+    def nearest_ids(
+        self,
+        embedding: np.ndarray,
+        k: int,
+        *,
+        live: dict[str, str],
+        where: dict[str, Any] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Ids and cosine similarities of the nearest live chunks, best first.
+
+        Ids and distances only: reading texts and metadata for the candidates costs ten times the search
+        itself (measured: 17 vs 1.4 ms at 10,000 chunks); callers that hold the live chunks look them up.
+        The version check reads the id (``<doc_id>:<version>:<index>``).
+        """
+        if not live:
+            return []
+        col, _ = self._collections()
+        got = self._call(
+            col.query,
+            query_embeddings=[embedding.tolist()],
+            n_results=max(k * 2, k + 10),  # over-fetch: stale versions exist only briefly during an ingest
+            where=where or None,
+            include=["distances"],
+        )
+        out: list[tuple[str, float]] = []
+        for cid, dist in zip(got["ids"][0], got["distances"][0], strict=True):
+            doc_id, version, _ = cid.rsplit(":", 2)
+            if live.get(doc_id) == version:
+                out.append((cid, 1.0 - float(dist)))
+                if len(out) == k:
+                    break
+        return out
+
     def query(
         self,
         embedding: np.ndarray,
@@ -344,13 +414,11 @@ class ChromaStore:
         live: dict[str, str],
         where: dict[str, Any] | None = None,
     ) -> list[ScoredChunk]:
-        """Nearest live chunks by cosine similarity (score = 1 - cosine distance)."""
+        """Nearest live chunks by cosine similarity (score = 1 - cosine distance), with text and metadata."""
         col, _ = self._collections()
-        total = self._call(col.count)
-        if total == 0 or not live:
+        if not live:
             return []
-        # Over-fetch: stale versions exist only briefly during an ingest, so a small margin suffices.
-        n = min(total, max(k * 2, k + 10))
+        n = max(k * 2, k + 10)
         got = self._call(
             col.query,
             query_embeddings=[embedding.tolist()],

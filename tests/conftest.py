@@ -108,8 +108,11 @@ def _index_cache() -> Path | None:
     if not base:
         return None
     digest = hashlib.sha256()
-    inputs = [*sorted(CORPUS.rglob("*")), *sorted((ROOT / "ingest").rglob("*.py")),
-              *(ROOT / "assistant" / name for name in ("store.py", "types.py", "embeddings.py"))]
+    # What decides the index content; the store's format is not in the key (a local cache may need a manual
+    # wipe after a schema change).
+    inputs = [*sorted(CORPUS.rglob("*")), *sorted((ROOT / "ingest" / "loaders").rglob("*.py")),
+              *(ROOT / "ingest" / name for name in ("cleaning.py", "chunking.py", "manifest.py")),
+              *(ROOT / "assistant" / name for name in ("types.py", "embeddings.py"))]
     for path in inputs:
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())

@@ -3,6 +3,8 @@
 The lexical index is derived from the live chunks in Chroma (the source of truth). Each process keeps its own
 copy and rebuilds it when the registry fingerprint changes, checked at most every ``refresh_s`` seconds; this
 keeps several app processes that share one Chroma server consistent without any coordination between them.
+The check reads one record, the registry's generation token, and reads the whole registry only when the token
+moved.
 """
 
 from __future__ import annotations
@@ -55,12 +57,15 @@ class _LexicalSnapshot:
         docs: dict[str, DocumentRecord],
         retriever: BM25Retriever | None,
         chunks: list[Chunk],
+        generation: str = "",
     ) -> None:
         self.fingerprint = fingerprint
+        self.generation = generation
         self.docs = docs
         self.retriever = retriever
         self.live = {d.doc_id: d.version for d in docs.values()}
         self.by_position = {(c.doc_id, c.chunk_index): c for c in chunks}
+        self.by_id = {c.id: c for c in chunks}
 
 
 def with_neighbours(chunk: Chunk, by_position: dict[tuple[str, int], Chunk]) -> Chunk:
@@ -131,15 +136,21 @@ class HybridRetriever:
         with self._lock:
             if self._snapshot is not None and time.monotonic() - self._checked_at < self.refresh_s:
                 return self._snapshot
+            generation = self.store.generation()
+            if self._snapshot is not None and generation and generation == self._snapshot.generation:
+                self._checked_at = time.monotonic()
+                return self._snapshot
             docs = self.store.documents()
             fingerprint = _fingerprint(docs)
-            if self._snapshot is None or self._snapshot.fingerprint != fingerprint:
+            if self._snapshot is not None and self._snapshot.fingerprint == fingerprint:
+                self._snapshot.generation = generation
+            else:
                 if self._snapshot is not None and self.store.path is not None:
                     self.store.reopen()  # embedded Chroma: see the other writer's vectors
                 started = time.perf_counter()
                 chunks = self.store.live_chunks(docs)
                 retriever = BM25Retriever.from_chunks(chunks, self.analyzer) if chunks else None
-                self._snapshot = _LexicalSnapshot(fingerprint, docs, retriever, chunks)
+                self._snapshot = _LexicalSnapshot(fingerprint, docs, retriever, chunks, generation)
                 log.info("lexical index built: %d chunks in %.2fs", len(chunks), time.perf_counter() - started)
             self._checked_at = time.monotonic()
             return self._snapshot
@@ -151,7 +162,11 @@ class HybridRetriever:
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         snap = self.snapshot()
         vector = self.embedder.embed_query(query)
-        return self.store.query(vector, k, live=snap.live, where=(filters or Filters()).to_where())
+        nearest = self.store.nearest_ids(vector, k, live=snap.live, where=(filters or Filters()).to_where())
+        # Live ids are in the snapshot by construction (same versions); the guard covers a chunk written
+        # after the snapshot under a version the snapshot already knows, which cannot happen in a normal ingest.
+        hits = [(snap.by_id[cid], score) for cid, score in nearest if cid in snap.by_id]
+        return [ScoredChunk(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
 
     def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         snap = self.snapshot()

@@ -46,6 +46,18 @@ def _csc_low_memory(
     return data[order], rows[order], indptr
 
 
+def _best_first(candidates: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` best candidates, best first; ties keep index order (stable), so results are deterministic.
+
+    A full sort of every matching chunk costs ~40 ms at 100,000 chunks for a common word; a partition finds the
+    score of the n-th best first and sorts only what reaches it (ties at the border included, then cut).
+    """
+    if n < candidates.size:
+        cut = np.partition(scores[candidates], candidates.size - n)[candidates.size - n]
+        candidates = candidates[scores[candidates] >= cut]
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:n]
+
+
 def _indexed_text(chunk: Chunk) -> str:
     """What BM25 sees of a chunk: title and section heading give context the body often omits."""
     return "\n".join(part for part in (chunk.title, chunk.section, chunk.text) if part)
@@ -172,10 +184,12 @@ class BM25Retriever:
         candidates = np.flatnonzero(scores > 0)
         if candidates.size == 0:
             return []
-        # Best first; ties keep index order (stable sort), so results are deterministic.
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        if where is None:
-            order = order[:k]
+        # With a filter, look further down the list; if that is not enough, sort everything.
+        order = _best_first(candidates, scores, k if where is None else max(4 * k, 200))
+        if where is not None and order.size < candidates.size:
+            matching = sum(1 for idx in order if where(self._chunks[int(idx)]))
+            if matching < k:
+                order = _best_first(candidates, scores, candidates.size)
         results: list[ScoredChunk] = []
         for idx in order:
             chunk = self._chunks[int(idx)]

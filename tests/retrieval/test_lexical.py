@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.retrieval.analyzer import GermanAnalyzer
@@ -197,3 +198,16 @@ def test_expansion_terms_help_at_reduced_weight() -> None:
     plain = retriever.retrieve("digitale Verwaltung")
     both = retriever.retrieve("digitale Verwaltung", expansion="Verwaltung", expansion_weight=1.0)
     assert [(r.chunk.id, r.score) for r in both] == [(r.chunk.id, r.score) for r in plain]
+
+
+def test_partial_sort_matches_a_full_stable_sort() -> None:
+    """The top-k shortcut returns exactly what sorting every candidate would, ties included."""
+    from assistant.retrieval.lexical import _best_first
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        scores = rng.integers(0, 6, size=300).astype(np.float32)  # many ties on purpose
+        candidates = np.flatnonzero(scores > 0)
+        full = candidates[np.argsort(-scores[candidates], kind="stable")]
+        for n in (1, 5, 50, candidates.size, candidates.size + 3):
+            assert _best_first(candidates, scores, n).tolist() == full[:n].tolist()
