@@ -107,9 +107,8 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
     for item in items:
         answerable = item.get("answerable", True) and item.get("kind") != "out_of_scope"
         history = [{"role": "user", "content": h} for h in item.get("history", [])]
-        query = chat.standalone_query(item["question"], history)
         t0 = time.perf_counter()
-        result = retriever.retrieve(query, k=k)
+        result = chat.search(item["question"], history, k=k)
         retrieval_ms.append((time.perf_counter() - t0) * 1000)
         if answerable:
             rank = _first_hit(result.hits, item)

@@ -242,9 +242,13 @@ def evaluate(name: str, root: Path, questions: Path, *, rebuild: bool = False) -
         plain = plain or item["question"]
         history = [{"role": "user", "content": h} for h in item.get("history", [])]
         asked = chat.standalone_query(item["question"], history)
+
+        def in_conversation(_: str, k: int, item: dict[str, Any] = item, history: list[Any] = history) -> Any:
+            return chat.search(item["question"], history, k=k).hits  # as chat and API search
+
         run(SYSTEMS[0], dense.search, plain, item)
         run(SYSTEMS[1], bm25.search, plain, item)
-        rank = run(SYSTEMS[2], lotse, asked, item)
+        rank = run(SYSTEMS[2], in_conversation, asked, item)
         run(SYSTEMS[3], lotse, plain, item, rank if plain == asked else -1)
         if rank is None or rank > 5:
             misses.append({"id": item["id"], "question": item["question"], "rank": rank})

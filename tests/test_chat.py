@@ -65,6 +65,18 @@ def test_followup_uses_previous_topic(corpus_services) -> None:  # type: ignore[
     )
 
 
+def test_followup_finds_its_answer_like_the_standalone_question(corpus_services) -> None:  # type: ignore[no-untyped-def]
+    """The follow-up's own words decide; the previous question only supplies the topic. Searched as one
+    text, the long previous question outvoted "Beschlüsse" and the passage fell out of the top 5."""
+    chat = corpus_services.chat
+    history = [{"role": "user", "content": "Welche Kooperationsform passt, wenn eine Stadt ihre Datenplattform "
+                                           "für die Nachbargemeinden mitbetreibt?"}]
+    result = chat.search("Welche Beschlüsse braucht man dafür?", history)
+    assert any("gleichlautende Beschlüsse der beteiligten Räte" in " ".join(h.chunk.text.split())
+               for h in result.hits[:5])
+    assert "Kooperationsform" in result.query and "Beschlüsse" in result.query
+
+
 def test_input_limits(corpus_services) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="zu lang"):
         corpus_services.chat.answer("x" * 5000)
