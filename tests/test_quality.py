@@ -1,7 +1,8 @@
 """Quality floors on the evaluation set, so regressions fail CI.
 
 The floors sit a little below what `lotse eval tests/eval/questions.jsonl` measured when they were set
-(hit@5 0.847, MRR@10 0.724, out-of-scope abstention 0.93, answerable abstention 0.016); the issue targets
+(hit@5 0.847, MRR@10 0.724, out-of-scope abstention 0.93, answerable abstention 0.016; follow-ups since
+2026-11-25 evening 0.923, equal to their standalone rewrites); the issue targets
 (hit@5 0.97, MRR 0.90) are tracked in the benchmarks, not here.
 """
 
@@ -27,10 +28,10 @@ def test_retrieval_floors(report) -> None:  # type: ignore[no-untyped-def]
     assert report["by_kind"]["compound"]["hit@5"] >= 0.8
 
 
-def test_followups_retrieve_almost_like_standalone(report) -> None:  # type: ignore[no-untyped-def]
+def test_followups_retrieve_like_standalone(report) -> None:  # type: ignore[no-untyped-def]
     f = report["followup"]
     assert f["n"] >= 10
-    assert f["hit@5"] >= f["standalone_hit@5"] - 0.1, f
+    assert f["hit@5"] >= f["standalone_hit@5"], f
 
 
 def test_abstention_calibration(report) -> None:  # type: ignore[no-untyped-def]
