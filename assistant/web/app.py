@@ -1,4 +1,5 @@
-"""The one FastAPI app: gradio UI at /ui, JSON/SSE API, OpenAI-compatible API, widget files and documents."""
+"""The one FastAPI app: gradio UI at /ui, the editors' page at /redaktion (only with LOTSE_EDITOR_TOKEN), JSON/SSE
+API, OpenAI-compatible API, widget files and documents."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 
@@ -19,8 +20,10 @@ from assistant.web.security import (
     FRAME_ANCESTORS,
     SECURITY_HEADERS,
     BodyLimitMiddleware,
+    HostPolicy,
     OriginPolicy,
     RateLimiter,
+    host_name,
 )
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,12 @@ PUBLIC_PREFIXES = ("/api/", "/v1/")
 #: Paths that cost an answer: these count against the per-client rate limit.
 LIMITED_PATHS = ("/api/ask", "/api/chat", "/v1/chat/completions", "/api/check")
 MAX_BODY_BYTES = 256 * 1024
+#: Load balancers probe by address (``Host: 10.0.3.7:8000``); the health check answers whatever the host.
+HOST_EXEMPT = ("/api/health",)
+EDITOR_PATH = "/redaktion"
+#: gradio's login form posts here; a per-client limit of its own, independent of LOTSE_RATE_LIMIT.
+LOGIN_PATHS = (f"{EDITOR_PATH}/login", f"{EDITOR_PATH}/login/")
+LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -47,10 +56,19 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
     limiter = RateLimiter(settings.rate_limit)
     app.state.limiter = limiter
 
+    hosts = HostPolicy(settings.hosts)
+    if not hosts.allow_any and settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts.strip():
+        log.warning(
+            "Listening on all interfaces, but only loopback host names are allowed: set LOTSE_ALLOWED_HOSTS "
+            "(or LOTSE_PUBLIC_BASE_URL) to the name users type, e.g. lotse.stadt.de"
+        )
+
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, prefixes=PUBLIC_PREFIXES)
     # Added last, so it runs first: refusals happen before any body is read.
-    app.add_middleware(GuardMiddleware, origins=origins, limiter=limiter)
+    app.add_middleware(
+        GuardMiddleware, origins=origins, limiter=limiter, hosts=hosts, logins=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+    )
     app.include_router(build_router(services))
     app.include_router(build_openai_router(services))
 
@@ -68,6 +86,13 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
 
         blocks = build_ui(services)
         app = gr.mount_gradio_app(app, blocks, path="/ui", max_file_size="5mb", **mount_options())
+        if settings.editor_secret:
+            from assistant.web.ui.editor import build_editor_ui, editor_mount_options
+
+            app = gr.mount_gradio_app(
+                app, build_editor_ui(services), path=EDITOR_PATH, max_file_size="1kb",
+                **editor_mount_options(settings.editor_secret),
+            )
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
@@ -77,24 +102,48 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
 
 
 class GuardMiddleware:
-    """Origin allow-list, rate limit and security headers, as a plain ASGI middleware.
+    """Host and origin allow-lists, rate limits and security headers, as a plain ASGI middleware.
+
+    Order: the ``Host`` check comes first (a DNS-rebinding page passes the origin check, see
+    :mod:`assistant.web.security`), then origin, preflight, size and rate limit on the public paths.
 
     Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs the app in a
     separate task behind a memory stream, and a streaming answer whose client disconnected then stayed
     suspended, holding its answer slot (measured: never freed within 4 s; freed at once without it).
     """
 
-    def __init__(self, app, origins: OriginPolicy, limiter: RateLimiter) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, app, origins: OriginPolicy, limiter: RateLimiter, hosts: HostPolicy, logins: RateLimiter
+    ) -> None:
         self.app = app
         self.origins = origins
         self.limiter = limiter
+        self.hosts = hosts
+        self.logins = logins
 
     async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
         path = scope["path"]
+        host = request.headers.get("host")
+        if not self.hosts.allows(host) and not (
+            scope["type"] == "http" and path in HOST_EXEMPT and request.method in ("GET", "HEAD")
+        ):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await _host_refusal(host, path)(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if request.method == "POST" and path in LOGIN_PATHS:
+            wait = self.logins.check(RateLimiter.client_key(request))
+            if wait is not None:
+                await _rate_limited(wait)(scope, receive, send)
+                return
         public = path.startswith(PUBLIC_PREFIXES)
         cors_origin = None
         if public:
@@ -110,6 +159,8 @@ class GuardMiddleware:
                 _harden(headers)
                 if public:
                     _cors(headers, cors_origin)
+                else:
+                    _no_cors(headers)
                 if path == "/widget.js":
                     # The widget is loaded by foreign pages by design; it holds no secret.
                     headers["Cross-Origin-Resource-Policy"] = "cross-origin"
@@ -142,19 +193,51 @@ class GuardMiddleware:
             elif request.method == "POST" and path in LIMITED_PATHS:
                 wait = self.limiter.check(RateLimiter.client_key(request))
                 if wait is not None:
-                    response = JSONResponse(
-                        {
-                            "error": f"Zu viele Anfragen. Bitte in {int(wait) + 1} Sekunden erneut versuchen.",
-                            "error_en": f"Too many requests. Please try again in {int(wait) + 1} seconds.",
-                            "code": "rate_limited",
-                        },
-                        status_code=429,
-                        headers={"Retry-After": str(int(wait) + 1)},
-                    )
+                    response = _rate_limited(wait)
                     _cors(response.headers, cors_origin)
         if response is not None:
             _harden(response.headers)
         return response
+
+
+def _rate_limited(wait: float) -> Response:
+    seconds = int(wait) + 1
+    response = JSONResponse(
+        {
+            "error": f"Zu viele Anfragen. Bitte in {seconds} Sekunden erneut versuchen.",
+            "error_en": f"Too many requests. Please try again in {seconds} seconds.",
+            "code": "rate_limited",
+        },
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+    )
+    _harden(response.headers)
+    return response
+
+
+def _host_refusal(host: str | None, path: str) -> Response:
+    """400 for a host name that is not ours: JSON on the API, a plain sentence for people elsewhere.
+
+    The name is shown so an administrator sees what to add; only its parsed, harmless form is echoed.
+    """
+    name = host_name(host)
+    shown = f"„{name[:100]}“" if name else "(fehlt oder ungültig)"
+    shown_en = f"'{name[:100]}'" if name else "(missing or invalid)"
+    error = (
+        f"Der Verstetigungslotse ist unter dem Hostnamen {shown} nicht erreichbar. Bitte die übliche Adresse "
+        "verwenden. Administration: den Namen in LOTSE_ALLOWED_HOSTS eintragen."
+    )
+    error_en = (
+        f"The Verstetigungslotse does not answer under the host name {shown_en}. Please use its usual address. "
+        "Administrators: add the name to LOTSE_ALLOWED_HOSTS."
+    )
+    response: Response
+    if path.startswith(PUBLIC_PREFIXES):
+        response = JSONResponse({"error": error, "error_en": error_en, "code": "host_not_allowed"}, status_code=400)
+    else:
+        response = PlainTextResponse(f"{error}\n\n{error_en}\n", status_code=400)
+    _harden(response.headers)
+    return response
 
 
 def _harden(headers: MutableHeaders) -> None:
@@ -163,6 +246,18 @@ def _harden(headers: MutableHeaders) -> None:
         headers.setdefault(key, value)
     csp = headers.get("Content-Security-Policy")
     headers["Content-Security-Policy"] = f"{csp}; {FRAME_ANCESTORS}" if csp else FRAME_ANCESTORS
+
+
+def _no_cors(headers: MutableHeaders) -> None:
+    """No cross-origin reads of the UI, the editors' page or documents.
+
+    gradio grants every origin credentialed CORS (``Access-Control-Allow-Origin: <origin>`` with
+    ``-Credentials: true``) whenever the host is not localhost. Its login cookie is ``SameSite=None``, so any
+    website opened by a logged-in editor could read the feedback through the editor's browser. Our pages only
+    talk to their own origin and need no CORS at all.
+    """
+    for key in {k for k in headers if k.lower().startswith("access-control-")}:
+        del headers[key]
 
 
 def _cors(headers: MutableHeaders, origin: str | None) -> None:

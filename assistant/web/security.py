@@ -6,6 +6,12 @@ compared exactly (scheme, host and port), so ``https://platform.example.evil.com
 foreign origin. Requests without ``Origin`` are not from a browser page (curl, SDKs, servers); they cannot be
 stopped by origin checks anyway and are governed by the rate limit alone.
 
+Hosts: a DNS-rebinding page (``http://evil.example:8000`` whose name suddenly resolves to the server) is
+same-origin with itself, so the origin check above lets it through; only the ``Host`` header it must send
+(``evil.example:8000``) gives it away. :class:`HostPolicy` answers only under configured names. Starlette's
+``TrustedHostMiddleware`` does the same comparison, but as a separate layer it would answer in English plain
+text without our security headers and could not exempt the load balancer's health check.
+
 Rate limits: a sliding one-minute window per client, keyed by a salted hash of the peer address (no IP address
 is stored). Every process keeps its own window; behind a load balancer with N replicas the effective limit is
 at most N times the configured one, which the reverse proxy should cap (see docs/production.md).
@@ -21,6 +27,8 @@ from collections import deque
 from collections.abc import Iterable
 
 from starlette.requests import Request
+
+from assistant.config import normalise_host
 
 _SALT = os.urandom(16)
 
@@ -47,6 +55,47 @@ class OriginPolicy:
         if norm in self.allowed:
             return True, origin
         return False, None
+
+
+class HostPolicy:
+    """``Host`` allow-list: exact names, ``*.domain`` for its subdomains, ``*`` for any (Starlette's semantics)."""
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        names = [normalise_host(h) for h in allowed if h.strip()]
+        self.allow_any = "*" in names
+        self.exact = frozenset(n for n in names if not n.startswith("*"))
+        self.suffixes = tuple(n[1:] for n in names if n.startswith("*."))
+
+    def allows(self, host_header: str | None) -> bool:
+        host = host_name(host_header)
+        if self.allow_any:
+            return True
+        if host is None:
+            return False
+        return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
+
+
+def host_name(host_header: str | None) -> str | None:
+    """The name part of a ``Host`` header ('[::1]:8000' -> '::1', 'Lotse.de:443' -> 'lotse.de'), None if malformed."""
+    if not host_header:
+        return None
+    value = host_header.strip()
+    if value.startswith("["):
+        end = value.find("]")
+        rest = value[end + 1 :] if end > 0 else "x"
+        if end < 0 or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+            return None
+        name = value[1:end]
+    else:
+        name, sep, port = value.rpartition(":")
+        if not sep:
+            name = value
+        elif not port.isdigit():
+            return None
+    name = normalise_host(name)
+    if not name or any(not (ch.isalnum() or ch in ".-:") for ch in name) or not name.isascii():
+        return None
+    return name
 
 
 class RateLimiter:

@@ -1,5 +1,6 @@
-"""The "Verstetigungs-Check" tab in a real browser: paste the weak sample plan, run the check, see the traffic
-lights, the cited sources and the report downloads; nothing from the plan is rendered as markup."""
+"""The "Verstetigungs-Check" tab in a real browser: paste the weak sample plan (or upload it as a Word file), run
+the check, see the traffic lights, the cited sources and the report downloads; nothing from the plan is rendered as
+markup."""
 
 from __future__ import annotations
 
@@ -69,8 +70,9 @@ def test_pasted_weak_plan_shows_red_lights_sources_and_downloads(server: LiveSer
         assert first.startswith("[1]") and "„" in first
         assert page.locator("#lotse-check-report").get_by_text("Literaturverzeichnis").count() == 1
 
-        # The plan's markup arrives as text, never as elements.
-        assert "<img src=x onerror=alert(1)>" in page.locator("#lotse-check-report").inner_text()
+        # Pasted Markdown is read like an indexed document: its markup is dropped, its words stay.
+        assert "Die jährlichen Folgekosten betragen 30.000 Euro." in finance.inner_text()
+        assert "onerror" not in page.locator("#lotse-check-report").inner_text()
         assert page.locator("#lotse-check-report img, #lotse-check-report script").count() == 0
 
         downloads = page.locator("#lotse-check-downloads")
@@ -82,3 +84,35 @@ def test_pasted_weak_plan_shows_red_lights_sources_and_downloads(server: LiveSer
     assert not dialogs, dialogs
     assert not errors, errors
     assert not foreign, foreign
+
+
+def test_uploaded_word_plan_is_checked_and_its_markup_stays_text(server: LiveServer, browser: Any, tmp_path: Path) -> None:
+    from tests.check.test_ui_check import hostile_docx
+
+    plan = tmp_path / "plan-mit-markup.docx"
+    plan.write_bytes(hostile_docx())
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="de-DE")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("dialog", lambda d: (problems.append(f"dialog {d.message}"), d.dismiss()))
+    page.on("pageerror", lambda e: problems.append(f"error {e}"))
+    try:
+        page.goto(server.url + "/ui/")
+        page.get_by_role("tab", name="Verstetigungs-Check").click()
+        page.locator("#lotse-check-file input[type=file]").set_input_files(str(plan))
+        page.locator("#lotse-check-file", has_text="plan-mit-markup").wait_for()  # gradio shows stem and suffix apart
+        page.locator("#lotse-check-run").click()
+        report = page.locator("#lotse-check-report")
+        report.locator(".lotse-check-overview").wait_for(timeout=CHECK_TIMEOUT_MS)
+        assert "Verstetigungs-Check: plan-mit-markup.docx" in report.locator("h2").first.inner_text()
+        assert report.locator("tr[data-factor]").count() == 5
+        assert "<img src=x onerror=alert(1)>" in report.inner_text()  # Word keeps it as text: shown as text
+        assert report.locator("img, script, a[href^='javascript:' i]").count() == 0
+        page.locator("#lotse-check-downloads").get_by_text(".docx").first.wait_for()
+        # The uploaded file was read and deleted; the field is empty for the next plan.
+        assert page.locator("#lotse-check-file", has_text="plan-mit-markup").count() == 0
+        page.wait_for_timeout(300)  # give an injected handler the chance to fire
+    finally:
+        context.close()
+    assert not problems, problems

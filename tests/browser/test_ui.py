@@ -262,7 +262,7 @@ def test_citation_link_opens_document_at_page(app: App, context: Any) -> None:
     watch.check()
 
 
-def test_feedback_is_stored_and_listed_for_editors(app: App, context: Any) -> None:
+def test_feedback_is_stored_but_not_shown_to_visitors(app: App, context: Any) -> None:
     page, watch = open_ui(context, app)
     question = "Welche Betreibermodelle gibt es für eine Datenplattform?"
     page.locator("#lotse-question textarea").fill(question)
@@ -280,12 +280,10 @@ def test_feedback_is_stored_and_listed_for_editors(app: App, context: Any) -> No
     assert mine[0]["comment"] == "Seitenangabe passt nicht zum Zitat."
     assert mine[0]["mode"] == "extractive" and mine[0]["sources"]
 
-    page.get_by_role("tab", name="Rückmeldungen").click()
-    table = page.locator("#lotse-ed-table")
-    table.locator("td", has_text=question).first.wait_for()
-    shot(page, "editors")
-    assert "Quelle ist falsch" in table.inner_text()
-    assert int(table.locator("[data-rating=wrong_source]").inner_text()) >= 1
+    # Editors read feedback at /redaktion/ behind a login (tests/browser/test_editor.py); /ui has no such view.
+    tabs = page.get_by_role("tab").all_inner_texts()
+    assert [t.strip() for t in tabs] == ["Fragen", "Verstetigungs-Check"], tabs
+    assert page.locator("#lotse-ed-table").count() == 0
     watch.check()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.check import PlanLimits, load_config, plan_from_text, read_plan_file
-from assistant.check.assess import CriterionResult, analyse_sentences, detect, rate
+from assistant.check.assess import CriterionResult, analyse_sentences, detect, is_statement, rate
 from assistant.check.criteria import DEFAULT_CRITERIA
 from assistant.errors import ConfigError
 from assistant.types import FACTORS
@@ -123,3 +123,16 @@ def test_broken_criteria_file_gives_a_german_config_error(tmp_path: Path) -> Non
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="regulärer Ausdruck"):
         load_config(bad)
+
+
+def test_titles_lead_ins_and_self_references_are_not_statements() -> None:
+    assert is_statement("Förderprogramme, Entgelte und Partnerschaften können den Haushalt entlasten.")
+    assert is_statement("[ ] Die jährlichen Folgekosten wurden dem Rat offen genannt.")
+    for text in (
+        "Leitfaden zur Anschlussfinanzierung digitaler Lösungen: Haushalt, Förderprogramme, Entgelte und Partner",
+        "Für die Entscheidungsvorlage empfiehlt sich folgende Reihenfolge:",
+        "Dieser Leitfaden zeigt Projektleitungen und Kämmereien, wie sie die Anschlussfinanzierung aufbauen.",
+        "Die vorliegende Studie fasst die Erfahrungen von zwölf Kommunen zusammen.",
+        "Wie finanzieren Kommunen den Betrieb nach dem Ende der Förderung?",
+    ):
+        assert not is_statement(text), text

@@ -162,3 +162,88 @@ def test_pasted_text_limits() -> None:
     small = PlanLimits(max_chars=500)
     with pytest.raises(InputError, match=r"höchstens 500\)"):
         plan_from_text("Die Folgekosten sind beziffert. " * 30, small)
+
+
+LOADER_MARKDOWN = """---
+title: Projektplan Sensorik (Titel aus dem YAML-Kopf)
+year: 2026
+---
+Projektplan Sensorik Musterstadt (fiktiv)
+=========================================
+
+Die Stadt betreibt seit 2024 ein Netz aus **120 Bodenfeuchtesensoren**\\* in Parks und \
+[Grünanlagen][gruen]. ![Lageplan](https://example.org/karte.png)
+
+## Betrieb und Zuständigkeiten ##
+
+Der Eigenbetrieb Stadtgrün übernimmt den Betrieb ab Januar 2027.[^1] Die Fachverantwortung liegt beim
+Amt für Umwelt, die technische Betreuung bei der IT-Abteilung.
+
+### Finanzierung <small>(Entwurf)</small>
+
+- Die Folgekosten betragen 38.000 Euro pro Jahr &amp; werden im Haushalt veranschlagt.
+- Eine Förderung durch das Land wird geprüft.
+
+```
+Kostenstelle 4711: Betrieb Sensornetz
+```
+
+| Posten | Euro |
+|---|---|
+| Mobilfunk | 9.000 |
+
+[gruen]: https://example.org/gruen
+[^1]: Beschluss des Rates vom 12. März 2026.
+"""
+
+
+def test_markdown_plan_is_parsed_like_the_ingest_loader_parses_it(tmp_path: Path) -> None:
+    """One Markdown parser for documents and plans: same sections, same text, front matter dropped."""
+    from ingest.loaders import load_file
+
+    path = tmp_path / "plan-sensorik.md"
+    path.write_text(LOADER_MARKDOWN, encoding="utf-8")
+    loaded = load_file(path)
+    assert loaded.title == "Projektplan Sensorik (Titel aus dem YAML-Kopf)"  # the loader read the front matter
+
+    expected: dict[str, list[str]] = {}
+    for block in loaded.blocks:
+        section = block.heading_path[-1] if block.heading_path else ""
+        expected.setdefault(section, []).extend(
+            " ".join(line.split()) for line in block.text.split("\n") if line.strip()
+        )
+    for plan in (read_plan_file(path), plan_from_text(LOADER_MARKDOWN)):
+        got: dict[str, list[str]] = {}
+        for sentence in plan.sentences:
+            got.setdefault(sentence.section, []).append(sentence.text)
+        assert list(got) == list(expected) == [
+            "Projektplan Sensorik Musterstadt (fiktiv)",
+            "Betrieb und Zuständigkeiten",
+            "Finanzierung (Entwurf)",
+        ]
+        for section, lines in expected.items():
+            assert " ".join(got[section]) == " ".join(lines), section  # sentences are the loader's text, split
+        texts = " ".join(s.text for s in plan.sentences)
+        for markup in ("YAML-Kopf", "**", "\\*", "[gruen]", "https://", "Lageplan", "[^1]", "<small>", "&amp;",
+                       "```", "|---"):
+            assert markup not in texts, markup
+        assert "Die Folgekosten betragen 38.000 Euro pro Jahr & werden im Haushalt veranschlagt." in texts
+        assert "Mobilfunk | 9.000" in [s.text for s in plan.sentences]
+
+
+def test_markup_in_pasted_plans_is_dropped_like_in_indexed_documents() -> None:
+    hostile = (
+        "# Finanzierung <script>alert('x')</script>\n\n"
+        "Die jährlichen Folgekosten betragen 40.000 Euro <img src=x onerror=alert(1)> und werden "
+        "[hier](javascript:alert(2)) erklärt. Der Betrieb wird vom Bauamt <a href=\"javascript:alert(3)\">verantwortet"
+        "</a>, Stand 2026. Kodiert: &lt;img src=x onerror=alert(4)&gt; bleibt wirkungslos.\n"
+    )
+    plan = plan_from_text(hostile)
+    texts = [s.text for s in plan.sentences]
+    assert texts[:2] == [
+        "Die jährlichen Folgekosten betragen 40.000 Euro und werden hier erklärt.",
+        "Der Betrieb wird vom Bauamt verantwortet, Stand 2026.",
+    ], texts
+    assert {s.section for s in plan.sentences} == {"Finanzierung"}
+    for text in texts:
+        assert "<" not in text and "javascript" not in text and "alert" not in text, text

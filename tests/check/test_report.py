@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.check import build_block, load_config, read_plan_file, run_check
+from assistant.check.assess import is_statement
 from assistant.check.blocks import bibliography, format_pages
 from assistant.check.report import CheckReport
 from assistant.cli import main
@@ -102,6 +103,19 @@ def test_building_blocks_for_a_known_and_a_free_topic(corpus_services) -> None: 
         for c in b.citations:
             verify(c, corpus_services.store)
         assert [e.text for e in bibliography(b.citations)]
+
+
+@pytest.mark.parametrize("topic", ["Anschlussfinanzierung", "Betreibermodell", "Wirkungsindikatoren"])
+def test_building_blocks_hold_only_statements_an_application_can_quote(corpus_services, topic: str) -> None:  # type: ignore[no-untyped-def]
+    """No document titles or subtitles (they share the topic's words and used to crowd out real statements), no
+    sentences about their own document ("Dieser Leitfaden zeigt …")."""
+    block = build_block(corpus_services.retriever, topic, config=load_config())
+    assert len(block.statements) >= 3, block.as_text()
+    for statement in block.statements:
+        assert is_statement(statement.text), statement.text
+        assert not statement.text.startswith(("Dieser ", "Diese ", "Dieses ")), statement.text
+    for c in block.citations:
+        verify(c, corpus_services.store)
 
 
 def test_explicit_topics_replace_the_default_blocks(corpus_services, plan_files) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from pathlib import Path
 
@@ -37,8 +38,24 @@ def uploaded(upload_dir: Path, name: str, data: bytes) -> str:
     return str(target)
 
 
-def test_report_html_escapes_plan_text(corpus_services) -> None:  # type: ignore[no-untyped-def]
-    body, files = check_handler(corpus_services, None, HOSTILE_PLAN, None)
+def hostile_docx() -> bytes:
+    """HOSTILE_PLAN as a Word file: Word keeps text as typed, so the markup reaches the report as text (pasted
+    Markdown loses it in the ingest parser, see tests/check/test_plan.py)."""
+    import docx
+
+    document = docx.Document()
+    for block in HOSTILE_PLAN.split("\n\n"):
+        if block.startswith("#"):
+            document.add_heading(block.lstrip("# ").strip(), level=2)
+        elif block.strip():
+            document.add_paragraph(" ".join(block.split()))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_report_html_escapes_plan_text(corpus_services, upload_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    body, files = check_handler(corpus_services, uploaded(upload_dir, "plan.docx", hostile_docx()), None, None)
     assert files and all(Path(f).exists() for f in files)
     assert "lotse-check-overview" in body
     tags = set(re.findall(r"<\s*([a-zA-Z][a-zA-Z0-9]*)", body))

@@ -21,7 +21,7 @@ QUESTION = "Welche Betreibermodelle kommen für den Dauerbetrieb einer digitalen
 
 @pytest.fixture(scope="module")
 def client(corpus_services) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(create_app(corpus_services, with_ui=False)) as c:
+    with TestClient(create_app(corpus_services, with_ui=False), base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -19,7 +19,7 @@ from assistant.web.app import MAX_BODY_BYTES, STATIC_DIR, create_app
 from tests.conftest import LiveServer, make_services
 
 PLATFORM = "https://platform.example"
-OWN = "http://testserver"  # TestClient's own origin
+OWN = "http://127.0.0.1"  # the TestClients' own origin (a loopback host: allowed by default)
 QUESTION = "Wie hoch sind die Folgekosten der Datenplattform pro Jahr?"
 
 GUIDE_MD = """---
@@ -65,7 +65,7 @@ def make_client(index_dir: Path, embedder) -> Callable[..., TestClient]:  # type
     def build(*, client: tuple[str, int] = ("127.0.0.2", 50000), **settings: Any) -> TestClient:
         settings = {"allowed_origins": f"{PLATFORM}, HTTPS://Upper.Example/", "rate_limit": 0} | settings
         services = make_services(index_dir, embedder, **settings)
-        return TestClient(create_app(services, with_ui=False), client=client)
+        return TestClient(create_app(services, with_ui=False), client=client, base_url=OWN)
 
     return build
 
@@ -205,6 +205,106 @@ def test_cors_preflight(client: TestClient) -> None:
     assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
 
 
+# --- hosts (DNS rebinding) --------------------------------------------------------------------------------------
+FOREIGN_HOSTS = ["evil.example", "evil.example:8000", "127.0.0.1.evil.example", "localhost.evil.example",
+                 "lotse.stadt.de.evil.example", "stadt.de", "192.168.1.20:8000", "[::2]:8000", "", "a b",
+                 "localhost:80:80", "[::1", "lotse.stadt.de@evil.example"]
+
+
+@pytest.mark.parametrize("host", FOREIGN_HOSTS)
+def test_foreign_host_is_refused_with_a_clear_message(
+    make_client: Callable[..., TestClient], retrieval_calls: list[str], host: str
+) -> None:
+    c = make_client(allowed_hosts="lotse.stadt.de, *.ortsteil.stadt.de")
+    refused = {
+        "ask": c.post("/api/ask", json={"question": QUESTION}, headers={"Host": host}),
+        "chat": c.post("/api/chat", json={"question": QUESTION}, headers={"Host": host, "Origin": PLATFORM}),
+        "openai": c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION}]},
+                         headers={"Host": host}),
+        "widget": c.get("/widget.js", headers={"Host": host}),
+        "document": c.get(f"/documents/{next(iter(_doc_ids(c).values()))}", headers={"Host": host}),
+        "docs": c.get("/docs", headers={"Host": host}),
+    }
+    for what, r in refused.items():
+        assert r.status_code == 400, (what, r.status_code, r.text)
+        _assert_not_framable(r, what)
+        assert "access-control-allow-origin" not in r.headers, what
+        text = r.json()["error"] if what in ("ask", "chat", "openai") else r.text
+        assert "nicht erreichbar" in text and "LOTSE_ALLOWED_HOSTS" in text, (what, text)
+        assert "<" not in text and "@" not in text, text  # only the parsed, harmless name is echoed
+    assert refused["ask"].json()["code"] == "host_not_allowed"
+    assert refused["widget"].headers["content-type"].startswith("text/plain")
+    assert retrieval_calls == []  # refused before any work
+
+
+def test_dns_rebinding_page_is_refused_although_same_origin(client: TestClient, retrieval_calls: list[str]) -> None:
+    # evil.example:8000 re-resolves to the server: for the browser, the page and the API share one origin.
+    rebinding = {"Host": "evil.example:8000", "Origin": "http://evil.example:8000"}
+    r = client.post("/api/ask", json={"question": QUESTION}, headers=rebinding)
+    assert_german_error(r, 400, "nicht erreichbar")
+    assert retrieval_calls == []
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.0.0.1:8000", "localhost", "LOCALHOST:8000", "localhost.", "[::1]:8000", "[::1]"]
+)
+def test_loopback_hosts_pass_by_default(make_client: Callable[..., TestClient], host: str) -> None:
+    c = make_client()  # no LOTSE_ALLOWED_HOSTS: `make run` on this machine works
+    r = c.post("/api/ask", json={"question": QUESTION}, headers={"Host": host})
+    assert r.status_code == 200 and "120.000 Euro" in r.json()["answer"], r.text
+    assert c.get("/widget.js", headers={"Host": host}).status_code == 200
+
+
+def test_configured_hosts_pass_and_widget_still_works(make_client: Callable[..., TestClient]) -> None:
+    c = make_client(allowed_hosts="Lotse.Stadt.de., *.ortsteil.stadt.de",
+                    public_base_url="https://wissen.example.org/lotse", host="10.0.0.5")
+    for host in ("lotse.stadt.de", "LOTSE.STADT.DE:443", "nord.ortsteil.stadt.de", "a.b.ortsteil.stadt.de",
+                 "wissen.example.org", "10.0.0.5:8000", "localhost:8000"):
+        assert c.get("/widget.js", headers={"Host": host}).status_code == 200, host
+    # The widget on the platform asks the Lotse under its public name: origin and host checks both pass.
+    r = c.post("/api/chat", json={"question": QUESTION}, headers={"Host": "lotse.stadt.de", "Origin": PLATFORM})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == PLATFORM
+    assert sse_events(r.text)[-1][0] == "done"
+    # The wildcard covers subdomains only, never the bare domain or a longer look-alike.
+    for host in ("ortsteil.stadt.de", "evilortsteil.stadt.de", "nord.ortsteil.stadt.de.evil.example"):
+        assert c.get("/widget.js", headers={"Host": host}).status_code == 400, host
+    anything = make_client(allowed_hosts="*")
+    assert anything.get("/widget.js", headers={"Host": "irgendwas.example"}).status_code == 200
+
+
+def test_health_answers_load_balancers_under_any_host(make_client: Callable[..., TestClient]) -> None:
+    c = make_client(allowed_hosts="lotse.stadt.de")
+    r = c.get("/api/health", headers={"Host": "10.1.2.3:8000"})  # probes address the pod, not the name
+    assert r.status_code == 200 and r.json()["status"] in ("ready", "degraded")
+    assert c.head("/api/health", headers={"Host": "10.1.2.3:8000"}).status_code != 400
+    assert c.post("/api/health", headers={"Host": "10.1.2.3:8000"}).status_code == 400  # only reading is exempt
+    assert c.get("/api/health/", headers={"Host": "10.1.2.3:8000"}).status_code == 400
+
+
+@pytest.mark.parametrize("value", ["https://lotse.stadt.de", "lotse.stadt.de:443", "lotse.stadt.de/ui", "*stadt.de",
+                                   "lotse.*.de", "lotse stadt.de"])
+def test_malformed_allowed_hosts_fail_at_start_with_a_hint(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from assistant.config import load_settings
+    from assistant.errors import ConfigError
+
+    monkeypatch.setenv("LOTSE_ALLOWED_HOSTS", f"localhost,{value}")
+    with pytest.raises(ConfigError, match="LOTSE_ALLOWED_HOSTS enthält") as caught:
+        load_settings()
+    assert "ohne Schema und Port" in str(caught.value)
+
+
+def test_foreign_host_over_a_real_connection(live: LiveServer) -> None:
+    """uvicorn hands the Host header through as sent; the refusal arrives over the wire as well."""
+    conn = http.client.HTTPConnection("127.0.0.1", live.port, timeout=10)
+    try:
+        conn.request("GET", "/ui/", headers={"Host": "rebind.evil.example"})
+        response = conn.getresponse()
+        body = response.read().decode()
+    finally:
+        conn.close()
+    assert response.status == 400 and "„rebind.evil.example“" in body and "LOTSE_ALLOWED_HOSTS" in body
+
+
 # --- rate limits ------------------------------------------------------------------------------------------------
 def test_rate_limit_per_client_with_german_message(make_client: Callable[..., TestClient]) -> None:
     a = make_client(rate_limit=2, client=("127.0.0.3", 40001))
@@ -226,7 +326,7 @@ def test_rate_limit_per_client_with_german_message(make_client: Callable[..., Te
     assert a.options("/api/chat", headers={"Origin": PLATFORM, "Access-Control-Request-Method": "POST"}).status_code == 204
 
     # Another client behind another address is unaffected (same app, same limiter).
-    b = TestClient(a.app, client=("127.0.0.4", 40002))
+    b = TestClient(a.app, client=("127.0.0.4", 40002), base_url=OWN)
     assert chat(b, {"question": QUESTION}, PLATFORM).status_code == 200
     # The other answer endpoints share the quota.
     assert chat(a, {"question": QUESTION}, path="/api/ask").status_code == 429
@@ -330,7 +430,7 @@ def test_every_response_forbids_framing(make_client: Callable[..., TestClient], 
 def test_ui_is_not_framable(index_dir: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("assistant.web.ui")
     app = create_app(make_services(index_dir, embedder, rate_limit=0))
-    with TestClient(app) as c:
+    with TestClient(app, base_url=OWN) as c:
         for path in ("/ui/", "/"):
             _assert_not_framable(c.get(path, follow_redirects=False), path)
 

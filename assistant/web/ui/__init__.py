@@ -6,7 +6,9 @@ Layout (one module per panel):
 * tab "Fragen": filters, chat, question box, new conversation, export (:mod:`.chat_panel`), feedback form
   (:mod:`.feedback_panel`) and the sources panel beside the chat
 * tab "Verstetigungs-Check": filled by ``assistant.web.ui_check.build_check_tab(services)`` when that module exists
-* tab "Rückmeldungen": the editors' view of recent feedback (:mod:`.feedback_panel`)
+
+The editors' view of the feedback is not here: it shows what others asked, and ``/ui`` is open to anyone who can
+reach the app. It is a separate app behind a login at ``/redaktion/`` (:mod:`.editor`).
 """
 
 from __future__ import annotations
@@ -121,18 +123,9 @@ def build_ui(services: Services) -> gr.Blocks:
                 with gr.Column(scale=2, elem_id="lotse-sources-col"):
                     chat.build_sources()
             check_tab = _check_tab(services)
-            # The editors' view shows what others asked; a deployment whose /ui is public can switch it off
-            # (settings field `ui_editor_view`, proposed; absent means on).
-            # Not built at all when off: a hidden tab's events would still answer through gradio's API.
-            feedback_tab: gr.Tab | None = None
-            if getattr(services.settings, "ui_editor_view", True):
-                with gr.Tab(t("de", "tab_feedback"), id="feedback") as feedback_tab:
-                    feedback.build_editor_view()
 
         chat.wire(turns, lang, feedback.target)
         feedback.wire(turns, lang)
-        if feedback_tab is not None:
-            feedback.wire_editor(feedback_tab, lang)
 
         blocks.load(
             lambda lang_: header_html(lang_, mode, index_state(services)), [lang], [header], queue=False
@@ -173,9 +166,6 @@ def build_ui(services: Services) -> gr.Blocks:
             (feedback.not_helpful, lambda lg, tn: gr.update(value=t(lg, "fb_not_helpful"))),
             (feedback.wrong_source, lambda lg, tn: gr.update(value=t(lg, "fb_wrong_source"))),
         ]
-        if feedback_tab is not None:
-            labelled.append((feedback_tab, lambda lg, tn: gr.update(label=t(lg, "tab_feedback"))))
-            labelled.append((feedback.refresh, lambda lg, tn: gr.update(value=t(lg, "ed_refresh"))))
         if check_tab is not None:
             labelled.append((check_tab, lambda lg, tn: gr.update(label=t(lg, "tab_check"))))
 

@@ -1,7 +1,7 @@
-"""Feedback per answer (helpful / not helpful / "Quelle ist falsch", optional comment) and the editors' view.
+"""Feedback per answer (helpful / not helpful / "Quelle ist falsch", optional comment).
 
 Records go through :class:`assistant.feedback.FeedbackStore`: question, answer, rating, comment, cited sources,
-mode and time, nothing about the person.
+mode and time, nothing about the person. Editors read them at ``/redaktion/`` (:mod:`.editor`), never here.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from assistant.errors import LotseError
 from assistant.feedback import FeedbackStore
 from assistant.services import Services
 from assistant.web.ui.conversation import Turn, citation_line
-from assistant.web.ui.render import esc, feedback_table_html, notice_html
+from assistant.web.ui.render import esc, notice_html
 from assistant.web.ui.texts import Lang, t
 
 log = logging.getLogger(__name__)
-
-RECENT_LIMIT = 50
 
 
 class FeedbackPanel:
@@ -102,24 +100,3 @@ class FeedbackPanel:
         except LotseError as e:
             return notice_html([e.localized(lang)], lang, error=True), gr.skip()
         return notice_html([t(lang, "fb_thanks")], lang), ""
-
-    # -- editors' view ---------------------------------------------------------------------------------
-    def build_editor_view(self) -> None:
-        self.table = gr.HTML(elem_id="lotse-ed-table")
-        with gr.Row():
-            self.refresh = gr.Button(
-                t("de", "ed_refresh"), size="sm", scale=0, min_width=160, elem_id="lotse-ed-refresh"
-            )
-
-    def editor_html(self, lang: Lang) -> str:
-        days = self.services.settings.feedback_retention_days
-        try:
-            items = self.store.recent(limit=RECENT_LIMIT)
-            counts = self.store.summary()
-        except LotseError as e:
-            return notice_html([e.localized(lang)], lang, error=True)
-        return feedback_table_html(items, counts, lang or "de", days)
-
-    def wire_editor(self, tab: gr.Tab, lang: gr.Radio) -> None:
-        tab.select(self.editor_html, [lang], [self.table], show_progress="hidden")
-        self.refresh.click(self.editor_html, [lang], [self.table], show_progress="hidden")

@@ -114,6 +114,19 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "There is no answer to rate yet.",
     ),
     # editors' view
+    "ed_title": ("Verstetigungslotse – Redaktion", "Verstetigungslotse – editors"),
+    "ed_intro": (
+        "Nur für die Redaktion: Hier sehen Sie, was Nutzerinnen und Nutzer gefragt und wie sie die Antworten "
+        "bewertet haben.",
+        "Editors only: what users asked and how they rated the answers.",
+    ),
+    "ed_logout": ("Abmelden", "Log out"),
+    "ed_login": (
+        "Redaktionszugang des Verstetigungslotsen. Benutzername: redaktion, Passwort: der Wert von "
+        "LOTSE_EDITOR_TOKEN (bei der IT erfragen).",
+        "Editors' access to the Verstetigungslotse. User name: redaktion, password: the value of "
+        "LOTSE_EDITOR_TOKEN (ask your IT).",
+    ),
     "ed_heading": ("Rückmeldungen der Nutzerinnen und Nutzer", "User feedback"),
     "ed_refresh": ("Aktualisieren", "Refresh"),
     "ed_counts": ("Übersicht", "Summary"),
