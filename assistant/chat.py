@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -375,7 +375,7 @@ class ChatService:
         history: list[dict[str, str]],
         retrieval: RetrievalResult,
         lang: str,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, AnswerResult]:
         assert self.model is not None
         hits: list[ScoredChunk] = retrieval.hits
         messages = answer_messages(question, hits, history[-self.settings.max_history_turns :], lang)

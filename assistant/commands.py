@@ -166,8 +166,20 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from app import build_app
+    from assistant.errors import LLMError
+    from assistant.web.app import create_app
 
-    app = build_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    services = build_services(settings)
+    if services.chat.model is not None:
+        # A wrong key, URL or model shows at start-up, not at the first citizen's question. The app still
+        # starts: answers fall back to verbatim excerpts until the endpoint works (an outage at start-up must
+        # not take the chat down).
+        try:
+            services.chat.model.ping(require_model=True)
+        except LLMError as e:
+            print(f"Warnung: {e.localized('de')}\nAntworten kommen im Auszugsmodus, bis das Sprachmodell erreichbar "
+                  f"ist.\nWarning: {e.message_en} Answers use verbatim excerpts until the model is reachable.",
+                  file=sys.stderr)
+    # No access log: it would store every client's IP address (RELIABILITY.md, privacy).
+    uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_level="info", access_log=False)
     return EXIT_OK

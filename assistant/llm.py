@@ -71,6 +71,10 @@ class ChatModel(Protocol):
         """Return the whole answer (same arguments and errors as ``stream``)."""
         ...
 
+    def ping(self, timeout_s: float = 5.0, *, require_model: bool = False) -> list[str]:
+        """Check quickly that the endpoint answers (and lists the model); raises ``LLMError``."""
+        ...
+
 
 class OpenAICompatibleChat:
     """``ChatModel`` for any OpenAI-compatible ``/v1/chat/completions`` endpoint.

@@ -129,6 +129,7 @@ class ChromaStore:
         path: Data directory for the embedded client (ignored when ``url`` is given).
         url: ``http(s)://host:port`` of a Chroma server.
         prefix: Collection name prefix.
+        timeout_s: Limit of one request to a Chroma server (connecting: at most 3 s).
     """
 
     def __init__(
@@ -139,6 +140,7 @@ class ChromaStore:
         path: Path | None = None,
         url: str | None = None,
         prefix: str = "lotse",
+        timeout_s: float = 20.0,
     ) -> None:
         if not path and not url:
             raise ValueError("ChromaStore needs a path or a url")
@@ -147,6 +149,7 @@ class ChromaStore:
         self.path = path
         self.url = url
         self.prefix = prefix
+        self.timeout_s = timeout_s
         self.target = url or str(path)
         self._lock = threading.RLock()
         self._client: Any = None
@@ -157,17 +160,26 @@ class ChromaStore:
     def _new_client(self) -> Any:
         """A Chroma client for the configured target (server URL or embedded data directory)."""
         import chromadb
+        import httpx
         from chromadb.config import Settings as ChromaSettings
 
         settings = ChromaSettings(anonymized_telemetry=False)
         if self.url:
             parts = urlsplit(self.url)
-            return chromadb.HttpClient(
-                host=parts.hostname or "127.0.0.1",
-                port=parts.port or (443 if parts.scheme == "https" else 8000),
-                ssl=parts.scheme == "https",
-                settings=settings,
-            )
+            host, port = parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 8000)
+            # Chroma's HTTP client waits forever (httpx timeout=None): a hung server (stopped process, dropped
+            # packets) would hold every answer slot and every health check. A bounded heartbeat first, because
+            # the client's constructor already talks to the server; then the client's own session is bounded.
+            timeout = httpx.Timeout(self.timeout_s, connect=min(3.0, self.timeout_s))
+            origin = f"{parts.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+            httpx.get(f"{origin}/api/v2/heartbeat", timeout=timeout).raise_for_status()
+            client = chromadb.HttpClient(host=host, port=port, ssl=parts.scheme == "https", settings=settings)
+            session = getattr(getattr(client, "_server", None), "_session", None)  # private in chromadb 1.5
+            if isinstance(session, httpx.Client):
+                session.timeout = timeout
+            else:
+                log.warning("cannot bound Chroma's HTTP timeouts with this chromadb version; a hung server blocks")
+            return client
         assert self.path is not None
         self.path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(self.path), settings=settings)
@@ -201,10 +213,16 @@ class ChromaStore:
         self._client, self._chunks, self._docs = client, chunks, docs
 
     def _collections(self) -> tuple[Any, Any]:
-        with self._lock:
+        # Bounded for a server: while one caller's connect hangs on an unresponsive server, the others give up
+        # after the same limit instead of queueing behind it one timeout after another.
+        if not self._lock.acquire(timeout=self.timeout_s if self.url else -1):
+            raise _unavailable(self.target, TimeoutError("another connection attempt is still waiting"))
+        try:
             if self._chunks is None:
                 self._connect()
             return self._chunks, self._docs
+        finally:
+            self._lock.release()
 
     def collection(self, name: str) -> Any:
         """An auxiliary collection (e.g. feedback) on the same Chroma, so replicas share it."""

@@ -41,9 +41,9 @@ _real_connect = socket.socket.connect
 
 def _loopback_only(self: socket.socket, address: object) -> object:
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not (host.startswith("127.") or host in ("::1", "localhost", "0.0.0.0")):
-            raise OSError(f"tests must not reach the network (tried {host})")
+    if (isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6)
+            and not (host.startswith("127.") or host in ("::1", "localhost", "0.0.0.0"))):
+        raise OSError(f"tests must not reach the network (tried {host})")
     return _real_connect(self, address)  # type: ignore[arg-type]
 
 
