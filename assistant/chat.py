@@ -109,8 +109,8 @@ ABSTAIN_TEXT = {
 }
 SUGGEST_LEAD = {"de": "Themen, zu denen es Quellen gibt:", "en": "Topics the sources do cover:"}
 FALLBACK_NOTICE = {
-    "de": "Das Sprachmodell ist gerade nicht erreichbar ({reason}). Stattdessen: wörtliche Auszüge aus den Quellen.",
-    "en": "The language model is unavailable right now ({reason}). Instead: verbatim excerpts from the sources.",
+    "de": "{reason} Stattdessen: wörtliche Auszüge aus den Quellen.",
+    "en": "{reason} Instead: verbatim excerpts from the sources.",
 }
 BUSY = (
     "Der Lotse ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
@@ -392,7 +392,7 @@ class ChatService:
             yield ChatEvent("reset", None)
             fallback = self._extractive(question, search_query, retrieval, lang)
             fallback.fallback = True
-            fallback.notices.append(FALLBACK_NOTICE[lang].format(reason=e.localized(lang)))
+            fallback.notices.append(FALLBACK_NOTICE[lang].format(reason=e.public(lang)))  # details: the log above
             yield ChatEvent("notice", fallback.notices[-1])
             yield ChatEvent("token", fallback.answer)
             return fallback

@@ -1,7 +1,9 @@
 """One error tree for the whole Lotse.
 
 Every error carries a German message a user can act on (``str(err)``) and an English one (``err.message_en``).
-Front ends show them as they are; the HTTP layer maps the classes to status codes in one handler.
+The CLI and the logs show them as they are. Public front ends (widget, web chat, API) show ``err.public(lang)``:
+for failures of the backends the detailed message names internal URLs and exception texts, which are for the
+operator, so those classes have a short public text instead. The HTTP layer maps classes to status codes.
 
     LotseError
     ├── ConfigError                    settings unusable (bad URL, missing model name, ...)
@@ -40,6 +42,8 @@ class LotseError(Exception):
     """
 
     code = "lotse_error"
+    #: Short (German, English) text for the public when the detailed message is for operators only.
+    public_text: tuple[str, str] | None = None
 
     def __init__(self, message: str, message_en: str | None = None) -> None:
         super().__init__(message)
@@ -49,9 +53,17 @@ class LotseError(Exception):
     def localized(self, lang: str = "de") -> str:
         return self.message_en if lang == "en" else self.message
 
+    def public(self, lang: str = "de") -> str:
+        """What a member of the public may read: the message, or the class's short text for backend failures."""
+        if self.public_text is None:
+            return self.localized(lang)
+        return self.public_text[1] if lang == "en" else self.public_text[0]
+
 
 class ConfigError(LotseError):
     code = "config_error"
+    public_text = ("Der Lotse ist nicht richtig eingerichtet. Bitte wenden Sie sich an die Betreiber.",
+                   "The Lotse is not set up correctly. Please contact its operators.")
 
 
 class IngestError(LotseError):
@@ -104,14 +116,19 @@ class EmbeddingMismatchError(IndexError_):
 
 class StoreUnavailableError(IndexError_):
     code = "store_unavailable"
+    public_text = ("Wissensbasis nicht verfügbar. Bitte versuchen Sie es in einigen Minuten erneut.",
+                   "Knowledge base unavailable. Please try again in a few minutes.")
 
 
 class EmbeddingError(LotseError):
     code = "embedding_error"
+    public_text = ("Die Suche ist gerade nicht verfügbar. Bitte versuchen Sie es in einigen Minuten erneut.",
+                   "Search is unavailable right now. Please try again in a few minutes.")
 
 
 class RetrievalError(LotseError):
     code = "retrieval_error"
+    public_text = EmbeddingError.public_text
 
 
 class InputError(LotseError):
@@ -124,6 +141,7 @@ class RateLimitError(LotseError):
 
 class LLMError(LotseError):
     code = "llm_error"
+    public_text = ("Das Sprachmodell ist nicht erreichbar.", "The language model is unavailable.")
 
 
 class LLMUnavailableError(LLMError):
@@ -132,7 +150,10 @@ class LLMUnavailableError(LLMError):
 
 class LLMTimeoutError(LLMError):
     code = "llm_timeout"
+    public_text = ("Das Sprachmodell hat nicht rechtzeitig geantwortet.", "The language model did not answer in time.")
 
 
 class LLMResponseError(LLMError):
     code = "llm_bad_response"
+    public_text = ("Das Sprachmodell hat eine unbrauchbare Antwort geliefert.",
+                   "The language model returned an unusable answer.")

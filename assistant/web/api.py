@@ -149,7 +149,8 @@ def embeddings_problem(services: Services) -> str | None:
     try:
         services.embedder.embed_query("Verstetigung")
     except LotseError as e:
-        return str(e)
+        log.warning("health: %s", e)
+        return e.public()
     return None
 
 
@@ -210,7 +211,8 @@ def build_router(services: Services) -> APIRouter:
             if not records:
                 reasons.append("Der Index ist leer: 'lotse ingest corpus' ausführen.")
         except LotseError as e:
-            reasons.append(str(e))
+            log.warning("health: %s", e)
+            reasons.append(e.public())  # health is public: no internal addresses
         if problem := embeddings_check():
             reasons.append(problem)
         llm = services.settings.llm

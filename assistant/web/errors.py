@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,8 @@ from assistant.errors import (
     RetrievalError,
     StoreUnavailableError,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS: list[tuple[type[LotseError], int]] = [
     (InputError, 400),
@@ -38,7 +41,10 @@ def status_for(error: LotseError) -> int:
 
 
 def error_payload(error: LotseError, lang: str = "de") -> dict[str, Any]:
-    return {"error": error.localized(lang), "error_en": error.message_en, "code": error.code}
+    """The JSON error body; backend failures show their short public text (the details go to the log)."""
+    if error.public_text is not None:
+        log.warning("%s: %s", error.code, error.message)
+    return {"error": error.public(lang), "error_en": error.public("en"), "code": error.code}
 
 
 def install_error_handlers(app: FastAPI) -> None:

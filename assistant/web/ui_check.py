@@ -232,7 +232,7 @@ def check_handler(services: Services, file_path: str | None, text: str | None, t
             report.notices.insert(0, "Datei und eingefügter Text angegeben: geprüft wurde die Datei.")
         return render_report_html(report), export_files(report)
     except LotseError as e:
-        return error_html(str(e)), None
+        return error_html(e.public()), None
     except Exception:  # noqa: BLE001 - the page must show a message, never a traceback
         log.exception("check failed")
         return error_html("Bei der Prüfung ist ein unerwarteter Fehler aufgetreten. Bitte erneut versuchen."), None

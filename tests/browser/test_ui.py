@@ -398,7 +398,7 @@ def test_llm_answer_streams_and_fallback_is_visible(llm_app: App, context: Any) 
     llm_app.llm.enqueue(Reply(status=503))
     ask(page, DIN_Q)
     notice = page.locator("#lotse-notice [role=status]")
-    assert "Das Sprachmodell ist gerade nicht erreichbar" in notice.inner_text()
+    assert "Stattdessen: wörtliche Auszüge aus den Quellen" in notice.inner_text()
     meta = page.locator("#lotse-sources .lotse-answer-meta").inner_text()
     assert "extraktiv, ohne Sprachmodell" in meta and "ausgefallen" in meta
     shot(page, "fallback")

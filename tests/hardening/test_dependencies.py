@@ -132,6 +132,7 @@ def _assert_refused(response: httpx.Response, *, de: str, en: str, code: str) ->
     body = response.json()
     assert de in body["error"] and en in body["error_en"] and body["code"] == code, body
     assert "answer" not in body and "Traceback" not in response.text
+    assert "127.0.0.1" not in response.text and "http" not in response.text, "internal addresses stay in the log"
 
 
 def _assert_sse_refused(response: httpx.Response, *, de: str, en: str) -> None:
@@ -144,6 +145,7 @@ def _assert_sse_refused(response: httpx.Response, *, de: str, en: str) -> None:
     assert kinds[-1] == "error" and not {"token", "citations", "done"} & set(kinds), kinds
     error = events[-1][1]
     assert isinstance(error, dict) and de in error["error"] and en in error["error_en"], error
+    assert "127.0.0.1" not in response.text, "internal addresses stay in the log"
 
 
 # --- Chroma server ---------------------------------------------------------------------------------------------
@@ -223,7 +225,9 @@ def _index_state(index: Path) -> tuple[dict[str, str], int, set[int]]:
     return registry, len(chunks["ids"]), {len(e) for e in chunks["embeddings"]}
 
 
-def test_embeddings_of_another_dimension_are_refused_and_never_mixed(tmp_path: Path, docs: Path) -> None:
+def test_embeddings_of_another_dimension_are_refused_and_never_mixed(  # type: ignore[no-untyped-def]
+    tmp_path: Path, docs: Path, caplog
+) -> None:
     # The fake's vectors are hashes, not meaning: the question repeats the passage's words, so the lexical side
     # alone makes it answerable.
     question = "Welche Folgekosten hat eine urbane Datenplattform pro Jahr?"
@@ -243,11 +247,13 @@ def test_embeddings_of_another_dimension_are_refused_and_never_mixed(tmp_path: P
             _wait_for_health(client.get, "ready")
 
             server.embedding_dim = 32  # the endpoint now serves another model under the same name
-            changed = {"de": "32 statt 16 Dimensionen", "en": "32 instead of 16 dimensions"}
+            # The public reads a short text; the operator's log names the cause.
+            changed = {"de": "Die Suche ist gerade nicht verfügbar", "en": "Search is unavailable"}
             _assert_refused(client.post("/api/ask", json={"question": question}), code="embedding_error", **changed)
             _assert_sse_refused(client.post("/api/chat", json={"question": question}), **changed)
             health = _wait_for_health(client.get, "degraded")
-            assert any("32 statt 16 Dimensionen" in r for r in health["reasons"]), health
+            assert any("Die Suche ist gerade nicht verfügbar" in r for r in health["reasons"]), health
+            assert "32 statt 16 Dimensionen" in caplog.text
             with pytest.raises(EmbeddingError, match="32 statt 16 Dimensionen"):
                 services.pipeline().run([more], prune=False)
 

@@ -89,7 +89,7 @@ def index_state(services: Services) -> dict[str, Any]:
     try:
         records = services.store.documents()
     except LotseError as e:
-        return {"error": str(e)}
+        return {"error": e.public()}
     return {
         "documents": len(records),
         "last_ingest": max((r.ingested_at for r in records.values()), default=None),

@@ -220,7 +220,7 @@ class ChatPanel:
         except RateLimitError:
             stream, error = None, t(msg_lang, "err_busy")
         except LotseError as e:
-            stream, error = None, e.localized(msg_lang)
+            stream, error = None, e.public(msg_lang)
         if stream is not None:
             parts: list[str] = []
             last = 0.0
@@ -246,7 +246,7 @@ class ChatPanel:
             except RateLimitError:
                 error = t(msg_lang, "err_busy")
             except LotseError as e:
-                error = e.localized(msg_lang)
+                error = e.public(msg_lang)
             except Exception:
                 log.exception("web UI: answering failed")
                 error = t(msg_lang, "err_internal")

@@ -98,5 +98,5 @@ class FeedbackPanel:
                 mode=turn.mode,
             )
         except LotseError as e:
-            return notice_html([e.localized(lang)], lang, error=True), gr.skip()
+            return notice_html([e.public(lang)], lang, error=True), gr.skip()
         return notice_html([t(lang, "fb_thanks")], lang), ""
