@@ -20,8 +20,8 @@ def _collapse(text: str) -> str:
 
 def test_question_file_shape():
     questions = _questions()
-    assert len(questions) == 15
-    assert [q["id"] for q in questions] == [f"real-{i:03d}" for i in range(1, 16)]
+    assert len(questions) == 45
+    assert [q["id"] for q in questions] == [f"real-{i:03d}" for i in range(1, 46)]
     sources = {q["source"] for q in questions}
     assert len(sources) == 7  # all seven fact sheets
     for q in questions:
@@ -31,7 +31,9 @@ def test_question_file_shape():
         assert isinstance(q["page"], int) and q["page"] >= 1
         assert 3 <= len(q["phrase"].split()) <= 8
         assert q["question"].endswith("?")
-    assert sum(q["kind"] == "paraphrase" for q in questions) >= 4
+    assert sum(q["kind"] == "paraphrase" for q in questions) >= 25
+    pages = {(q["source"], q["page"]) for q in questions}
+    assert len(pages) == 16  # every page (16) of every fact sheet is asked about
 
 
 @pytest.mark.parametrize("question", _questions(), ids=lambda q: q["id"])
