@@ -36,7 +36,8 @@ _splitter = RecursiveCharacterTextSplitter(
 
 
 def doc_id_for(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    # surrogateescape: a file name that is not valid UTF-8 still gets an id (the pipeline then refuses it).
+    return hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def section_label(path: tuple[str, ...], title: str) -> str:

@@ -5,14 +5,27 @@ citation links and parsed from, so a file changing while it is read cannot mix t
 chunk, embed and commit it (see :mod:`assistant.store` for why a commit is atomic). A content hash that did not
 change means no work at all. Files gone from a folder are removed from the index. One bad file is reported and
 the run goes on.
+
+What users are promised when things go wrong:
+
+* A file that cannot be indexed (damaged, hostile, refused; see :mod:`ingest.sources`) is listed in the report
+  with a German reason (``error``, English in ``error_en``). If an earlier version of it is indexed, that version
+  stays live and the reason says so: a broken upload must not silently withdraw a document. Deleting the file (or
+  ``lotse remove``) withdraws it.
+* The same content under two names is indexed once; when the file that held it is renamed or deleted, another
+  file with that content takes over in the same run, so the content never drops out of the index.
+* A crash (``kill -9``) at any point leaves the previous state live; the next run removes orphaned chunks and
+  stray document copies and finishes the work.
+* When the index cannot be written (disk full, read-only, device error) the run stops with one clear
+  ``IndexError_`` instead of failing file by file; what was committed before stays consistent and served.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -24,22 +37,17 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from assistant.embeddings import Embedder
-from assistant.errors import (
-    FileTooLargeError,
-    IndexLockedError,
-    IngestError,
-    UnsafePathError,
-    UnsupportedFormatError,
-)
+from assistant.errors import IndexLockedError, IngestError, StoreUnavailableError
 from assistant.store import ChromaStore, DocumentRecord
 from ingest.chunking import CHUNKER_VERSION, chunk_document, doc_id_for
-from ingest.loaders import SUPPORTED_SUFFIXES, ParseLimits, load_file
+from ingest.loaders import ParseLimits, load_file
 from ingest.manifest import FolderRules, load_rules, resolve_metadata
+from ingest.sources import Candidate, read_candidate, read_error, shown, walk
+from ingest.storage import DocumentCopies, index_write_error, raise_write_error
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
-MAX_SOURCE_CHARS = 1000
 
 
 @dataclass
@@ -79,23 +87,23 @@ class IngestReport:
         }
 
 
-@dataclass(frozen=True)
-class Candidate:
-    path: Path
-    root: Path
-    source: str  # path relative to root, POSIX separators
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _safe_name_problem(rel: str) -> str | None:
-    if any(not ch.isprintable() for ch in rel):
-        return "Der Dateiname enthält Steuerzeichen."
-    if len(rel) > MAX_SOURCE_CHARS:
-        return f"Der Dateipfad ist länger als {MAX_SOURCE_CHARS} Zeichen."
-    return None
+@dataclass
+class _RunState:
+    """Bookkeeping of one run: the live registry, who holds which content, which files had their turn."""
+
+    docs: dict[str, DocumentRecord]
+    owners: dict[str, str]  # content sha256 -> source of the live document holding it
+    settled: set[str] = field(default_factory=set)  # sources processed in this run (any outcome)
+    prune_roots: set[str] = field(default_factory=set)  # roots whose vanished files are removed in this run
+
+    def owner_is_leaving(self, owner: str) -> bool:
+        """The owner's file was not seen (yet) in a folder that is being pruned: it may be gone."""
+        record = self.docs.get(doc_id_for(owner))
+        return owner not in self.settled and record is not None and record.root in self.prune_roots
 
 
 class IngestPipeline:
@@ -131,30 +139,28 @@ class IngestPipeline:
         """Ingest files and folders. With ``prune``, documents whose file left an ingested folder are removed."""
         report = IngestReport()
         start = time.perf_counter()
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.lock_path), timeout=0)
+        lock = self._lock(timeout=0)
         try:
-            lock.acquire()
-        except Timeout as e:
-            raise IndexLockedError(
-                f"Ein anderer Ingest schreibt gerade in diesen Index ({self.lock_path.parent}). "
-                "Warten Sie, bis er fertig ist, und starten Sie dann erneut.",
-                f"Another ingest is writing to this index ({self.lock_path.parent}). "
-                "Wait until it has finished, then start again.",
-            ) from e
-        try:
-            self.store.collect_orphans()
-            docs = self.store.documents()
-            seen_hashes = {d.content_sha256: d.source for d in docs.values()}
-            for root, candidates, rules in self._expand(paths, report):
-                report.warnings.extend(rules.warnings)
-                present: set[str] = set()
-                for cand in self._progress(candidates, "Dokumente"):
-                    present.add(doc_id_for(cand.source))
-                    self._ingest_one(cand, rules, docs, seen_hashes, report)
-                if prune and root is not None:
-                    self._prune(root, present, docs, report)
-            final = self.store.documents()
+            with self._index_writes():
+                self.store.collect_orphans()
+                docs = self.store.documents()
+                self.copies.collect_strays(f"{d.content_sha256}{d.suffix}" for d in docs.values())
+                state = _RunState(docs, {d.content_sha256: d.source for d in docs.values()})
+                for root, candidates, rules in self._expand(paths, report):
+                    report.warnings.extend(rules.warnings)
+                    if prune and root is not None:
+                        state.prune_roots.add(str(root))
+                    present: set[str] = set()
+                    waiting: list[Candidate] = []
+                    for cand in self._progress(candidates, "Dokumente"):
+                        present.add(doc_id_for(cand.source))
+                        if not self._ingest_one(cand, rules, state, report, may_wait=True):
+                            waiting.append(cand)
+                    for cand in waiting:  # duplicates of content whose file may have been renamed or deleted
+                        self._ingest_one(cand, rules, state, report, may_wait=False)
+                    if prune and root is not None:
+                        self._prune(root, present, state, report)
+                final = self.store.documents()
             report.documents = len(final)
             report.chunks = sum(d.chunk_count for d in final.values())
         finally:
@@ -164,19 +170,52 @@ class IngestPipeline:
 
     def remove(self, ref: str) -> DocumentRecord | None:
         """Erase one document by source path, doc id or title; returns what was removed (None if unknown)."""
-        with FileLock(str(self.lock_path), timeout=10):
-            docs = self.store.documents()
-            match = next(
-                (d for d in docs.values() if ref in (d.doc_id, d.source, d.title) or d.source.endswith("/" + ref)),
-                None,
-            )
-            if match is None:
-                return None
-            self.store.remove_document(match.doc_id)
-            self._drop_copy(match, docs)
-            return match
+        lock = self._lock(timeout=10)
+        try:
+            with self._index_writes():
+                docs = self.store.documents()
+                match = next(
+                    (d for d in docs.values() if ref in (d.doc_id, d.source, d.title) or d.source.endswith("/" + ref)),
+                    None,
+                )
+                if match is None:
+                    return None
+                self.store.remove_document(match.doc_id)
+                self._drop_copy(match, docs)
+                return match
+        finally:
+            lock.release()
 
     # -- internals -------------------------------------------------------------------------------------
+    def _lock(self, timeout: float) -> FileLock:
+        """The writer lock, held; a second writer gets IndexLockedError, an unwritable index a clear IndexError_."""
+        lock = FileLock(str(self.lock_path), timeout=timeout)
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except Timeout as e:
+            raise IndexLockedError(
+                f"Ein anderer Ingest schreibt gerade in diesen Index ({self.lock_path.parent}). "
+                "Warten Sie, bis er fertig ist, und starten Sie dann erneut.",
+                f"Another ingest is writing to this index ({self.lock_path.parent}). "
+                "Wait until it has finished, then start again.",
+            ) from e
+        except OSError as e:
+            raise_write_error(self.lock_path.parent, e)
+        return lock
+
+    @contextlib.contextmanager
+    def _index_writes(self) -> Iterator[None]:
+        """Turn a store failure caused by a full, read-only or broken disk into one clear message."""
+        try:
+            yield
+        except StoreUnavailableError as e:
+            mapped = index_write_error(self.store.target, e)
+            if mapped is None:
+                raise
+            log.info("index write failed: %s", e)
+            raise mapped from e
+
     def _progress(self, items: list[Candidate], label: str) -> Iterator[Candidate]:
         if not (self.progress and sys.stderr.isatty()):
             yield from items
@@ -193,154 +232,150 @@ class IngestPipeline:
             if path.is_dir():
                 root = path.resolve()
                 rules = load_rules(root)
-                yield root, self._walk(root, rules, report), rules
+                refused: list[tuple[str, IngestError]] = []
+                candidates = walk(root, rules, refused)
+                for rel, error in refused:
+                    self._fail(report, rel, error, None)
+                yield root, candidates, rules
             elif path.is_file() or path.is_symlink():
                 root = path.parent.resolve()
                 rules = load_rules(root)
                 yield None, [Candidate(path, root, path.name)], rules
             else:
+                name = shown(str(path))
                 report.failed.append(
-                    {"path": str(path), "error": f"Nicht gefunden: {path} ist weder Datei noch Ordner."}
-                )
-
-    def _walk(self, root: Path, rules: FolderRules, report: IngestReport) -> list[Candidate]:
-        found: list[Candidate] = []
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            base = Path(dirpath)
-            dirnames[:] = sorted(
-                d for d in dirnames
-                if not d.startswith(".") and not rules.is_ignored((base / d).relative_to(root).as_posix() + "/x")
-            )
-            for name in sorted(filenames):
-                rel = (base / name).relative_to(root).as_posix()
-                if name.startswith(".") or rules.is_ignored(rel):
-                    continue
-                found.append(Candidate(base / name, root, rel))
-        return found
-
-    def _ingest_one(
-        self,
-        cand: Candidate,
-        rules: FolderRules,
-        docs: dict[str, DocumentRecord],
-        seen_hashes: dict[str, str],
-        report: IngestReport,
-    ) -> None:
-        try:
-            data = self._read(cand)
-            digest = _sha256(data)
-            doc_id = doc_id_for(cand.source)
-            previous = docs.get(doc_id)
-            owner = seen_hashes.get(digest)
-            if owner is not None and owner != cand.source:
-                report.duplicates.append(
                     {
-                        "path": cand.source,
-                        "duplicate_of": owner,
-                        "error": f"Inhalt identisch mit {owner}; wird nur einmal indexiert.",
+                        "path": name,
+                        "error": f"Nicht gefunden: „{name}“ ist weder Datei noch Ordner.",
+                        "error_en": f"Not found: '{name}' is neither a file nor a folder.",
+                        "code": "not_found",
                     }
                 )
-                return
+
+    def _ingest_one(
+        self, cand: Candidate, rules: FolderRules, state: _RunState, report: IngestReport, *, may_wait: bool
+    ) -> bool:
+        """Index one file (or report why not). False: it duplicates content whose owner has not had its turn
+        yet; call again once the rest of the folder is done."""
+        docs = state.docs
+        previous = docs.get(doc_id_for(cand.source))
+        copy: Path | None = None
+        try:
+            data = read_candidate(cand, self.limits)
+            digest = _sha256(data)
+            owner = state.owners.get(digest)
+            if owner is not None and owner != cand.source:
+                if not state.owner_is_leaving(owner):
+                    report.duplicates.append(
+                        {
+                            "path": cand.source,
+                            "duplicate_of": owner,
+                            "error": f"Inhalt identisch mit {owner}; wird nur einmal indexiert.",
+                        }
+                    )
+                    if previous is not None:  # its own earlier content is in no file any more
+                        self._withdraw(previous, state)
+                        report.removed.append(cand.source)
+                    state.settled.add(cand.source)
+                    return True
+                if may_wait:
+                    return False
+                # The owner's file is gone (renamed or deleted): this file takes the content over.
             manifest_meta = rules.manifest.get(cand.source, {})
             version = _sha256(
                 f"{digest}|{json.dumps(manifest_meta, sort_keys=True, default=str)}|{CHUNKER_VERSION}".encode()
             )[:16]
             if previous is not None and previous.version == version:
                 report.unchanged.append(cand.source)
-                seen_hashes[digest] = cand.source
-                return
-            copy = self._keep_copy(data, digest, cand.path.suffix.lower())
-            loaded = load_file(copy, self.limits, name=cand.source)
-            meta = resolve_metadata(cand.source, loaded.metadata, loaded.title, rules)
-            for warning in loaded.warnings:
-                report.warnings.append(f"{cand.source}: {warning}")
-            chunk_meta = {k: meta[k] for k in ("publisher", "year", "doc_type", "topics", "language", "licence")}
-            chunk_meta.update({f"factor_{f}": True for f in meta["factors"]})
-            chunks = chunk_document(
-                loaded, doc_id=doc_id, version=version, source=cand.source, title=meta["title"], metadata=chunk_meta
-            )
-            if not chunks:
-                raise IngestError(
-                    f"{cand.source}: kein indexierbarer Text gefunden.", f"{cand.source}: no indexable text found."
-                )
-            self._embed_and_write(chunks, report)
-            record = DocumentRecord(
-                doc_id=doc_id,
-                version=version,
-                source=cand.source,
-                root=str(cand.root),
-                title=meta["title"],
-                suffix=cand.path.suffix.lower(),
-                content_sha256=digest,
-                chunk_count=len(chunks),
-                ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                publisher=meta["publisher"],
-                year=meta["year"],
-                doc_type=meta["doc_type"],
-                topics=meta["topics"],
-                language=meta["language"],
-                licence=meta["licence"],
-                sample=meta["sample"],
-                page_count=loaded.page_count,
-                references=meta["references"],
-            )
+                state.owners[digest] = cand.source
+                state.settled.add(cand.source)
+                return True
+            copy = self.copies.keep(data, digest, cand.path.suffix.lower())
+            record = self._index(cand, copy, digest, version, rules, report)
             self.store.commit_document(record)  # the flip: new version live, old one invisible
-            self.store.delete_chunks(doc_id, keep_version=version)
+            self.store.delete_chunks(record.doc_id, keep_version=version)
+            docs[record.doc_id] = record
             if previous is not None and previous.content_sha256 != digest:
-                self._drop_copy(previous, {**docs, doc_id: record})
-            docs[doc_id] = record
-            seen_hashes[digest] = cand.source
+                if state.owners.get(previous.content_sha256) == cand.source:
+                    del state.owners[previous.content_sha256]
+                self._drop_copy(previous, docs)
+            state.owners[digest] = cand.source
             (report.updated if previous is not None else report.added).append(cand.source)
         except IngestError as e:
-            log.info("skipped %s: %s", cand.source, e)
-            report.failed.append({"path": cand.source, "error": str(e), "code": e.code})
-        except OSError as e:
-            report.failed.append(
-                {"path": cand.source, "error": f"Datei nicht lesbar: {e.strerror or e}", "code": "os_error"}
-            )
+            log.info("skipped %s: %s", shown(cand.source), e)
+            self._fail(report, cand.source, e, previous)
+            self._discard(copy, docs)
+        except OSError as e:  # reading the source failed (writes to the index raise IndexError_)
+            self._fail(report, cand.source, read_error(cand.source, e), previous)
+            self._discard(copy, docs)
+        state.settled.add(cand.source)
+        return True
 
-    def _read(self, cand: Candidate) -> bytes:
-        problem = _safe_name_problem(cand.source)
-        if problem:
-            raise UnsafePathError(f"{cand.source!r}: {problem} Bitte umbenennen.", f"{cand.source!r}: unsafe name.")
-        real = cand.path.resolve()
-        if not real.is_relative_to(cand.root):
-            raise UnsafePathError(
-                f"{cand.source}: verweist außerhalb des Ingest-Ordners ({real}) und wird nicht gelesen.",
-                f"{cand.source}: points outside the ingest folder ({real}) and is not read.",
+    def _index(
+        self, cand: Candidate, copy: Path, digest: str, version: str, rules: FolderRules, report: IngestReport
+    ) -> DocumentRecord:
+        """Parse, chunk, embed and write the chunks of one file; returns the record to commit."""
+        doc_id = doc_id_for(cand.source)
+        loaded = load_file(copy, self.limits, name=cand.source)
+        meta = resolve_metadata(cand.source, loaded.metadata, loaded.title, rules)
+        for warning in loaded.warnings:
+            report.warnings.append(f"{cand.source}: {warning}")
+        chunk_meta = {k: meta[k] for k in ("publisher", "year", "doc_type", "topics", "language", "licence")}
+        chunk_meta.update({f"factor_{f}": True for f in meta["factors"]})
+        chunks = chunk_document(
+            loaded, doc_id=doc_id, version=version, source=cand.source, title=meta["title"], metadata=chunk_meta
+        )
+        if not chunks:
+            raise IngestError(
+                f"„{cand.source}“: kein indexierbarer Text gefunden.", f"'{cand.source}': no indexable text found."
             )
-        suffix = cand.path.suffix.lower()
-        if suffix not in SUPPORTED_SUFFIXES:
-            raise UnsupportedFormatError(
-                f"{cand.source}: Dateityp '{suffix or '(ohne Endung)'}' wird nicht unterstützt. "
-                f"Unterstützt: {', '.join(sorted(SUPPORTED_SUFFIXES))}.",
-                f"{cand.source}: file type '{suffix or '(none)'}' is not supported.",
-            )
-        size = real.stat().st_size
-        if size > self.limits.max_file_bytes:
-            raise FileTooLargeError(
-                f"{cand.source}: {size / 1e6:.1f} MB überschreitet die Grenze von "
-                f"{self.limits.max_file_bytes / 1e6:.0f} MB (LOTSE_MAX_FILE_MB).",
-                f"{cand.source}: {size / 1e6:.1f} MB exceeds the limit (LOTSE_MAX_FILE_MB).",
-            )
-        with open(real, "rb") as fh:
-            return fh.read(self.limits.max_file_bytes + 1)
+        self._embed_and_write(chunks, report)
+        return DocumentRecord(
+            doc_id=doc_id,
+            version=version,
+            source=cand.source,
+            root=str(cand.root),
+            title=meta["title"],
+            suffix=cand.path.suffix.lower(),
+            content_sha256=digest,
+            chunk_count=len(chunks),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            publisher=meta["publisher"],
+            year=meta["year"],
+            doc_type=meta["doc_type"],
+            topics=meta["topics"],
+            language=meta["language"],
+            licence=meta["licence"],
+            sample=meta["sample"],
+            page_count=loaded.page_count,
+            references=meta["references"],
+        )
 
-    def _keep_copy(self, data: bytes, digest: str, suffix: str) -> Path:
-        self.files_dir.mkdir(parents=True, exist_ok=True)
-        target = self.files_dir / f"{digest}{suffix}"
-        if not target.exists():
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        return target
+    @staticmethod
+    def _fail(report: IngestReport, source: str, error: IngestError, previous: DocumentRecord | None) -> None:
+        de, en = str(error), error.message_en
+        if previous is not None:
+            de += " Die zuletzt indexierte Fassung bleibt abrufbar, bis eine lesbare Fassung eingelesen wird."
+            en += " The last indexed version stays available until a readable version is ingested."
+        entry: dict[str, Any] = {"path": shown(source), "error": de, "error_en": en, "code": error.code}
+        if previous is not None:
+            entry["previous_version_kept"] = True
+        report.failed.append(entry)
+
+    @property
+    def copies(self) -> DocumentCopies:
+        return DocumentCopies(self.files_dir)
 
     def _drop_copy(self, record: DocumentRecord, docs: dict[str, DocumentRecord]) -> None:
         still_used = any(
             d.content_sha256 == record.content_sha256 and d.doc_id != record.doc_id for d in docs.values()
         )
-        if not still_used:
-            (self.files_dir / f"{record.content_sha256}{record.suffix}").unlink(missing_ok=True)
+        self.copies.drop(record.content_sha256, record.suffix, still_used)
+
+    def _discard(self, copy: Path | None, docs: dict[str, DocumentRecord]) -> None:
+        """Delete a copy made for a file that then failed, unless a live document uses it."""
+        if copy is not None and copy.name not in {f"{d.content_sha256}{d.suffix}" for d in docs.values()}:
+            self.copies.drop(copy.stem, copy.suffix, still_used=False)
 
     def _embed_and_write(self, chunks: list[Any], report: IngestReport) -> None:
         texts = [c.contextual_text for c in chunks]
@@ -351,11 +386,16 @@ class IngestPipeline:
         report.embedded_chunks += len(chunks)
         report.embedded_chars += sum(len(t) for t in texts)
 
-    def _prune(self, root: Path, present: set[str], docs: dict[str, DocumentRecord], report: IngestReport) -> None:
-        for doc in list(docs.values()):
-            if doc.root == str(root) and doc.doc_id not in present:
-                self.store.remove_document(doc.doc_id)
-                self._drop_copy(doc, docs)
-                docs.pop(doc.doc_id, None)
-                report.removed.append(doc.source)
+    def _withdraw(self, doc: DocumentRecord, state: _RunState) -> None:
+        """Remove a document from the index (registry first, so it is invisible at once) and forget its copy."""
+        self.store.remove_document(doc.doc_id)
+        state.docs.pop(doc.doc_id, None)
+        self._drop_copy(doc, state.docs)
+        if state.owners.get(doc.content_sha256) == doc.source:
+            del state.owners[doc.content_sha256]
 
+    def _prune(self, root: Path, present: set[str], state: _RunState, report: IngestReport) -> None:
+        for doc in list(state.docs.values()):
+            if doc.root == str(root) and doc.doc_id not in present:
+                self._withdraw(doc, state)
+                report.removed.append(doc.source)
