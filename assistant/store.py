@@ -198,6 +198,17 @@ class ChromaStore:
                 f"{self.prefix}_documents", embedding_function=None, configuration=space  # type: ignore[arg-type]
             )
         except Exception as e:  # chromadb raises many types (connection, sqlite, rust bindings)
+            from ingest.storage import storage_kind  # lazy: ingest builds on assistant
+
+            if self.path is not None and storage_kind(e) == "read_only":
+                raise StoreUnavailableError(
+                    f"Die Wissensbasis in {self.path} lässt sich nicht öffnen: Der Ordner ist schreibgeschützt. "
+                    "Chroma braucht auch zum Lesen Schreibrechte (Sperr- und Protokolldateien). Bitte dem Dienst "
+                    "Schreibrechte geben oder LOTSE_INDEX_DIR auf einen beschreibbaren Ordner setzen.",
+                    f"The knowledge base in {self.path} cannot be opened: the folder is read-only. Chroma needs write "
+                    "access even to read (lock and log files). Grant the service write access or point "
+                    "LOTSE_INDEX_DIR to a writable folder.",
+                ) from e
             raise _unavailable(self.target, e) from e
         meta = chunks.metadata or {}
         if meta.get("embedding_model") != self.embedding_model or int(meta.get("dim", 0)) != self.dim:

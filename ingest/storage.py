@@ -30,7 +30,8 @@ _READ_ONLY_TEXT = ("readonly database", "read-only file system", "permission den
 _IO_TEXT = ("disk i/o error", "input/output error")
 
 
-def _storage_kind(exc: BaseException | None) -> str | None:
+def storage_kind(exc: BaseException | None) -> str | None:
+    """"full", "read_only", "io" or None: what kind of storage failure ``exc`` (or its cause) is."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -48,7 +49,7 @@ def _storage_kind(exc: BaseException | None) -> str | None:
 
 def index_write_error(where: object, exc: BaseException) -> IndexError_ | None:
     """A clear German/English error for a failed write to the index, or None if ``exc`` is no storage failure."""
-    kind = _storage_kind(exc)
+    kind = storage_kind(exc)
     kept_de = "Der bisherige Index bleibt unverändert und abrufbar."
     kept_en = "The existing index stays unchanged and available."
     if kind == "full":

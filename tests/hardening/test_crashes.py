@@ -645,6 +645,10 @@ def test_read_only_data_directory_gives_a_clear_error_and_is_still_served(tmp_pa
         assert "the folder is read-only" in english.stderr and "Traceback" not in english.stderr
         erase = lotse(index, "remove", "a.md", "--json", fault="read-only")
         assert erase.returncode == 1 and "schreibgeschützt" in json.loads(erase.stdout)["error"], erase.stdout
+        # A process that starts only now cannot even open an embedded Chroma read-only; it says why.
+        fresh = lotse(index, "search", "Folgekosten", fault="read-only")
+        assert fresh.returncode == 1 and "Der Ordner ist schreibgeschützt" in fresh.stderr, fresh.stderr
+        assert "Traceback" not in fresh.stderr
 
         health = _http(app.port, "GET", "/api/health")[1]
         assert health["status"] == "ready" and health["documents"] == len(before.documents), health
