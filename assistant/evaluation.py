@@ -16,9 +16,12 @@ Report (JSON, one object)::
      "by_kind": {kind: {"n", "hit@1", "hit@5", "mrr@10"}},
      "followup": {"n", "hit@5", "standalone_hit@5"},
      "abstention": {"out_of_scope_abstained", "answerable_abstained"},
-     "answers": {"n", "citations_valid", "sentences_verbatim"},
+     "answers": {"n", "citations_valid", "sentences_verbatim", "phrase_in_answer"},
      "latency_ms": {"retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95"},
      "misses": [{"id", "question", "expected", "top"}]}
+
+``answers.phrase_in_answer`` is the share of answerable questions whose answer text itself contains the
+expected phrase: what the user reads, where ``hit@k`` only says the passage was among the sources.
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
     oos_abstained: list[bool] = []
     ans_abstained: list[bool] = []
     citations_valid: list[bool] = []
+    phrase_in_answer: list[bool] = []
     verbatim: list[bool] = []
 
     retriever.snapshot()  # build the lexical index before timing anything
@@ -141,6 +145,9 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
                 citations_valid.append(bool(numbers) and all(1 <= n <= len(answer.citations) for n in numbers))
                 if answer.mode == "extractive":
                     verbatim.append(_verbatim(answer.answer, answer.citations))
+            if answerable and item.get("phrase"):
+                # What the user reads: does the answer itself carry the fact (not just a passage behind it)?
+                phrase_in_answer.append(not answer.abstained and norm(item["phrase"]) in norm(answer.answer))
 
     def metrics(rs: list[int | None]) -> dict[str, float]:
         n = len(rs) or 1
@@ -172,7 +179,7 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
             "answerable_abstained": rate(ans_abstained),
         },
         "answers": {"n": len(citations_valid), "citations_valid": rate(citations_valid),
-                    "sentences_verbatim": rate(verbatim)},
+                    "sentences_verbatim": rate(verbatim), "phrase_in_answer": rate(phrase_in_answer)},
         "latency_ms": {
             "retrieval_p50": round(statistics.median(retrieval_ms), 1) if retrieval_ms else None,
             "retrieval_p95": round(_pct(retrieval_ms, 0.95), 1),
@@ -213,7 +220,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(
         f"Enthaltung: außerhalb {ab['out_of_scope_abstained']}, beantwortbar {ab['answerable_abstained']}"
     )
-    lines.append(f"Antworten: Belege gültig {a['citations_valid']}, wörtlich {a['sentences_verbatim']}")
+    lines.append(f"Antworten: Belege gültig {a['citations_valid']}, wörtlich {a['sentences_verbatim']}, "
+                 f"erwartete Aussage in der Antwort {a['phrase_in_answer']}")
     lines.append(
         f"Latenz: Retrieval p50 {lat['retrieval_p50']} ms, p95 {lat['retrieval_p95']} ms; "
         f"Antwort p50 {lat['answer_p50']} ms, p95 {lat['answer_p95']} ms"
