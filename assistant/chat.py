@@ -185,7 +185,7 @@ class ChatService:
         self.model = model
         self.settings = settings
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_answers)
-        self.slot_wait_s = 5.0
+        self.slot_wait_s = settings.answer_wait_s
 
     # -- input -----------------------------------------------------------------------------------------
     def validate(self, question: str, history: Sequence[dict[str, str]] | None) -> list[dict[str, str]]:

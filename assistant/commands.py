@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -23,6 +24,9 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.ingest_nice and hasattr(os, "nice"):
+        # Embedding takes every core it gets; answers to people waiting come first.
+        os.nice(settings.ingest_nice)
     services = build_services(settings)
     if args.reset:
         services.store.reset()

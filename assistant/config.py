@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longest accepted question.")
     max_history_turns: int = Field(10, ge=0, le=50, description="Most history messages accepted per request.")
     max_concurrent_answers: int = Field(8, ge=1, le=256, description="Answers computed at the same time.")
+    max_waiting_answers: int = Field(
+        32, ge=0, le=4096,
+        description="Answer requests (API, widget) that may wait for a free slot; beyond them a request gets "
+        "429 at once instead of queueing.",
+    )
+    answer_wait_s: float = Field(5.0, gt=0, le=120, description="Longest wait of a request for a free answer slot.")
     public_base_url: str = Field("", description="Public URL of the app, used in citation links if set.")
     feedback_retention_days: int = Field(365, ge=1, description="Days feedback is kept before it is purged.")
 
@@ -141,6 +147,11 @@ class Settings(BaseSettings):
     max_pages: int = Field(2000, ge=1, description="Most PDF pages ingest accepts.")
     parse_timeout_s: float = Field(120.0, gt=0, description="Seconds one file may take to parse.")
     parse_memory_mb: int = Field(1024, ge=128, description="Memory limit of the isolated PDF parser.")
+    ingest_nice: int = Field(
+        10, ge=0, le=19,
+        description="CPU priority offset of `lotse ingest` (Unix nice): an ingest next to a serving app "
+        "yields the CPU to answers. 0 keeps the normal priority.",
+    )
 
     @field_validator("chroma_url", "llm_base_url", "embeddings_base_url", "editor_token", mode="before")
     @classmethod

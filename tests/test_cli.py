@@ -79,3 +79,25 @@ def test_errors_are_messages_not_tracebacks(workspace: Path) -> None:
     assert out["failed"][0]["path"] == "gibt-es-nicht" and r.returncode == 1
     r = lotse("eval", "fehlt.jsonl", "--index", str(workspace / "idx3"), "--lang", "en", cwd=workspace)
     assert r.returncode == 1 and "Error:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ingest_runs_at_lower_cpu_priority(tmp_path: Path) -> None:
+    """An ingest next to a serving app yields the CPU to answers (LOTSE_INGEST_NICE, default 10)."""
+    import time
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text(DOC_A, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSE_", "OPENAI_"))}
+    env |= {"PYTHONPATH": str(ROOT), "LOTSE_INGEST_NICE": "7", "LOTSE_INDEX_DIR": str(tmp_path / "idx")}
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", "docs"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    while proc.poll() is None:
+        try:
+            seen.add(os.getpriority(os.PRIO_PROCESS, proc.pid))
+        except OSError:
+            break
+        time.sleep(0.02)
+    assert proc.wait(timeout=300) == 0
+    assert own + 7 in seen or min(19, own + 7) in seen, seen

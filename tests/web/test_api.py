@@ -147,3 +147,51 @@ def test_disconnecting_sse_client_frees_its_slot(corpus_index_dir, embedder) -> 
         conn, response = _post_until_served(server.port, "/api/ask", deadline)
         assert json.loads(response.read())["citations"]
         conn.close()
+
+
+def test_requests_beyond_the_queue_are_refused_at_once_and_health_still_answers(corpus_index_dir, embedder) -> None:  # type: ignore[no-untyped-def]
+    """One answer computing, none may wait: the next request gets 429 "busy" in well under the slot wait,
+    /api/health answers meanwhile, and once the answer is done the service takes requests again."""
+    import threading
+
+    services = make_services(corpus_index_dir, embedder, max_concurrent_answers=1, max_waiting_answers=0,
+                             answer_wait_s=60, rate_limit=0)
+    release, entered = threading.Event(), threading.Event()
+    retrieve = services.chat.retriever.retrieve
+
+    def held_retrieve(*args, **kwargs):  # type: ignore[no-untyped-def]
+        entered.set()
+        release.wait(60)
+        return retrieve(*args, **kwargs)
+
+    services.chat.retriever.retrieve = held_retrieve  # type: ignore[method-assign]
+    body = json.dumps({"question": QUESTION})
+    headers = {"Content-Type": "application/json"}
+    with LiveServer(create_app(services, with_ui=False)) as server:
+        first = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        first.request("POST", "/api/ask", body=body, headers=headers)
+        assert entered.wait(30)
+        try:
+            for path in ("/api/ask", "/api/chat", "/v1/chat/completions"):
+                payload = body if path != "/v1/chat/completions" else json.dumps(
+                    {"messages": [{"role": "user", "content": QUESTION}]})
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                started = time.monotonic()
+                conn.request("POST", path, body=payload, headers=headers)
+                response = conn.getresponse()
+                refusal = json.loads(response.read())
+                assert response.status == 429 and refusal["code"] == "busy", (path, refusal)
+                assert "ausgelastet" in refusal["error"] and response.getheader("Retry-After")
+                assert time.monotonic() - started < 5, "refused without waiting for the 60 s slot"
+                conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            conn.request("GET", "/api/health")
+            assert conn.getresponse().status == 200
+            conn.close()
+        finally:
+            release.set()
+        assert first.getresponse().status == 200
+        first.close()
+        conn, response = _post_until_served(server.port, "/api/ask", time.time() + 30)
+        assert json.loads(response.read())["citations"]
+        conn.close()
