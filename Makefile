@@ -11,7 +11,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve test test-fast lint bench eval audit browser-deps clean
+.PHONY: setup run serve test test-fast lint bench load soak eval audit lock browser-deps clean
 
 $(STAMP): pyproject.toml $(wildcard $(LOCK))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,8 +54,28 @@ eval: setup
 bench: setup
 	$(BIN)/python -m benchmarks
 
+# Load and soak against a real server on loopback while a generated PDF is ingested (benchmarks/README.md).
+# LOAD_ARGS passes options, e.g. LOAD_ARGS="--clients 16 --pages 150"; SOAK_MINUTES sets the soak's duration.
+LOAD_ARGS ?=
+SOAK_MINUTES ?= 10
+load: setup
+	$(BIN)/python -m benchmarks load $(LOAD_ARGS)
+
+soak: setup
+	$(BIN)/python -m benchmarks soak --minutes $(SOAK_MINUTES) $(LOAD_ARGS)
+
+# IDs are GHSA-xxxx-xxxx-xxxx (lower case after the prefix), PYSEC-… or CVE-…; comment lines give no ID.
 audit: setup
-	$(BIN)/pip-audit --skip-editable $(shell sed -n 's/^\([A-Z0-9-]*\) *#.*/--ignore-vuln \1/p' audit-accepted.txt 2>/dev/null)
+	$(BIN)/pip-audit --skip-editable $(shell sed -n 's/^\([A-Za-z][A-Za-z0-9-]*\) *#.*/--ignore-vuln \1/p' audit-accepted.txt 2>/dev/null)
+
+# requirements.lock: every package pinned with hashes, for Python 3.11 on Linux x86_64, from pyproject.toml
+# including the dev extra. setup installs it first (hash-checked), then the project itself with -e (no hashes
+# needed: a separate pip run, and every dependency is already there). Regenerate after changing pyproject.toml.
+UV := $(VENV)/tools/bin/uv
+LOCK_CMD := uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o $(LOCK)
+lock:
+	@test -x $(UV) || { $(PYTHON) -m venv $(VENV)/tools && $(VENV)/tools/bin/pip install -q 'uv==0.13.9'; }
+	$(VENV)/tools/bin/$(LOCK_CMD) --custom-compile-command "make lock  (= $(LOCK_CMD))"
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

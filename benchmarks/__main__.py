@@ -1,5 +1,8 @@
 """``python -m benchmarks [quality|latency|memory|all]``: run benchmarks and print their tables (stdout).
 
+``python -m benchmarks load|soak [options]`` runs the load or soak benchmark (see benchmarks/load.py, ``--help``);
+they start servers and are not part of ``all``.
+
 Progress goes to stderr; results are also written as JSON to ``benchmarks/results/`` (git-ignored).
 """
 
@@ -14,6 +17,11 @@ from benchmarks.common import machine
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("load", "soak"):
+        from benchmarks import load
+
+        return load.main(argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("which", nargs="?", default="all", choices=["quality", "latency", "memory", "all"])
     parser.add_argument(
