@@ -111,6 +111,12 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
+def _looks_corrupt(e: BaseException) -> bool:
+    """SQLite's words for a damaged database file, as Chroma passes them on."""
+    text = str(e).lower()
+    return any(w in text for w in ("file is not a database", "database disk image is malformed", "malformed"))
+
+
 def _unavailable(target: str, e: Exception) -> StoreUnavailableError:
     return StoreUnavailableError(
         f"Wissensbasis nicht verfügbar: Chroma unter {target} antwortet nicht ({type(e).__name__}: {e}). "
@@ -184,6 +190,16 @@ class ChromaStore:
         self.path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(self.path), settings=settings)
 
+    def _forget_failed_client(self) -> None:
+        """chromadb caches one system per data directory, also a half-started one whose open failed; the next
+        open would reuse it and fail differently ('no attribute bindings'). Drop only this directory's entry."""
+        if self.path is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        for cache in ("_identifier_to_system", "_identifier_to_refcount"):  # private in chromadb 1.5
+            getattr(SharedSystemClient, cache, {}).pop(str(self.path), None)
+
     def _connect(self) -> None:
         try:
             client = self._new_client()
@@ -200,6 +216,15 @@ class ChromaStore:
         except Exception as e:  # chromadb raises many types (connection, sqlite, rust bindings)
             from ingest.storage import storage_kind  # lazy: ingest builds on assistant
 
+            self._forget_failed_client()
+
+            if self.path is not None and _looks_corrupt(e):
+                raise StoreUnavailableError(
+                    f"Der Index in {self.path} ist beschädigt ({type(e).__name__}: {e}). Neu aufbauen mit: "
+                    "lotse ingest corpus --reset (der beschädigte Ordner wird beiseitegelegt, nicht gelöscht).",
+                    f"The index in {self.path} is damaged ({type(e).__name__}: {e}). Rebuild it with: "
+                    "lotse ingest corpus --reset (the damaged folder is moved aside, not deleted).",
+                ) from e
             if self.path is not None and storage_kind(e) == "read_only":
                 raise StoreUnavailableError(
                     f"Die Wissensbasis in {self.path} lässt sich nicht öffnen: Der Ordner ist schreibgeschützt. "
@@ -266,7 +291,18 @@ class ChromaStore:
         with self._lock:
             self.reopen()
             try:
-                client = self._new_client()
+                try:
+                    client = self._new_client()
+                except Exception as e:
+                    self._forget_failed_client()
+                    if self.path is None or not _looks_corrupt(e):
+                        raise
+                    # A damaged embedded index cannot even be opened to delete its collections: keep it for
+                    # inspection under another name and start empty (the rebuild path of RELIABILITY.md).
+                    aside = self.path.with_name(f"{self.path.name}.beschaedigt-{time.strftime('%Y%m%d-%H%M%S')}")
+                    self.path.rename(aside)
+                    log.warning("damaged index moved to %s; starting a new one", aside)
+                    client = self._new_client()
                 for name in (f"{self.prefix}_chunks", f"{self.prefix}_documents"):
                     if name in [c.name for c in client.list_collections()]:
                         client.delete_collection(name)

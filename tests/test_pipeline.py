@@ -199,3 +199,25 @@ def test_reset_lets_another_embedding_model_take_over(docs: Path, tmp_path: Path
     other = ChromaStore("openai:text-embedding-3-small", 1536, path=tmp_path / "idx" / "chroma")
     other.reset()
     assert other.documents() == {} and other.count() == 0
+
+
+def test_damaged_index_names_the_rebuild_and_reset_rebuilds(docs: Path, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """A damaged Chroma file: a clear error with the rebuild command; `--reset` moves it aside and starts anew."""
+    from assistant.errors import StoreUnavailableError
+
+    services = make_services(tmp_path / "idx", embedder)
+    services.pipeline().run([docs])
+    services.store.reopen()
+    database = tmp_path / "idx" / "chroma" / "chroma.sqlite3"
+    damaged = bytearray(database.read_bytes())
+    damaged[:4096] = b"x" * 4096
+    database.write_bytes(bytes(damaged))
+
+    broken = make_services(tmp_path / "idx", embedder)
+    with pytest.raises(StoreUnavailableError, match="beschädigt.*--reset"):
+        broken.store.documents()
+    broken.store.reset()
+    report = broken.pipeline().run([docs])
+    assert report.documents == 2 and not report.failed
+    assert _sources(broken) == {"a.md", "sub/b.txt"}
+    assert len(list((tmp_path / "idx").glob("chroma.beschaedigt-*"))) == 1, "the damaged folder is kept aside"
