@@ -26,7 +26,7 @@ from assistant.llm import ChatModel
 from assistant.prompts import CANARY, SYSTEM_PROMPT_DE, answer_messages, rewrite_messages
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.hybrid import HybridRetriever, RetrievalResult, dense_confidence
-from assistant.text import guess_language, sanitize_model_output
+from assistant.text import guess_language, looks_like_injection, sanitize_model_output
 from assistant.types import AnswerMode, Citation, ScoredChunk
 
 log = logging.getLogger(__name__)
@@ -35,34 +35,10 @@ log = logging.getLogger(__name__)
 #: the lowest answerable questions score 0.22-0.33 (rare paraphrases), out-of-scope ones mostly below 0.32.
 ABSTAIN_BELOW = 0.32
 
-_INJECTION = re.compile(
-    r"(ignor\w*\s+(all\w*\s+)?(previous|prior|vorherig\w*|bisherig\w*|obig\w*|the\s+retrieved)|system\s*-?\s*prompt|"
-    r"developer\s+mode|entwicklermodus|du\s+bist\s+(jetzt|ab\s+jetzt|nun)|you\s+are\s+now|"
-    r"vergiss\s+(die|alle|deine)|forget\s+(all|your|the)|</?\s*(context|system|quellen)\s*>|^\s*system\s*:|"
-    r"neue\s+anweisung|new\s+instruction|reveal\s+the|verrate\s+(mir\s+)?(dein|den|die))",
-    re.IGNORECASE | re.MULTILINE,
-)
-_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
 _PLACE = re.compile(
     r"\b(?:Stadt|Gemeinde|Landkreis|Kreis|City|Region|in|aus|nach|von)\s+([A-ZÄÖÜ][a-zäöüß]+(?:[- ][A-ZÄÖÜ][a-zäöüß]+)?)"
 )
 
-
-def looks_like_injection(question: str) -> bool:
-    """Attempts to instruct the system rather than ask it (German, English, base64-encoded)."""
-    if _INJECTION.search(question):
-        return True
-    import base64
-    import binascii
-
-    for blob in _BASE64_BLOB.findall(question):
-        try:
-            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8", "ignore")
-        except (binascii.Error, ValueError):
-            continue
-        if _INJECTION.search(decoded):
-            return True
-    return False
 
 EventType = Literal["status", "token", "reset", "notice", "citations", "done"]
 

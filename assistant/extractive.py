@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.retrieval.analyzer import GermanAnalyzer
-from assistant.text import Sentence, split_sentences
+from assistant.text import Sentence, looks_like_injection, split_sentences
 from assistant.types import ScoredChunk
 
 MAX_SENTENCES = 4
@@ -24,8 +24,9 @@ MIN_SENTENCE_CHARS = 25
 MAX_SENTENCE_CHARS = 450
 QUOTE_SPAN = 600
 #: Weight of query terms found only in a sentence's context (its section heading, the sentence before).
-#: Measured with `lotse eval` (answers.phrase_in_answer): sample corpus 0.584 -> 0.642, real fact sheets
-#: 0.600 -> 0.578 (one question of 45; messy line fragments), 0.7 no better.
+#: Measured with `lotse eval` (answers.phrase_in_answer): sample corpus 0.584 -> 0.632, real fact sheets
+#: 0.600 -> 0.600. Context only sharpens sentences that match by themselves: letting it carry a sentence alone
+#: gave 0.642 but 0.578 on the fact sheets and quoted marginal sentences under a matching heading.
 CONTEXT_WEIGHT = 0.5
 
 LEAD = {
@@ -42,12 +43,14 @@ class Pick:
 
 
 def _quotable(text: str) -> bool:
-    """Prose sentences only: no table rows, no headings or lead-ins ending in a colon, no fragments."""
+    """Prose sentences only: no table rows, no headings or lead-ins ending in a colon, no fragments, and
+    nothing that tries to instruct a model (text planted in a document is never quoted)."""
     return (
         MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS
         and not text.endswith(":")
         and text.count(" | ") < 2
         and sum(ch.isalpha() for ch in text) > 0.6 * len(text)
+        and not looks_like_injection(text)
     )
 
 
@@ -85,10 +88,11 @@ def select_sentences(
     for i, s, terms in candidates:
         # Terms of the section heading and the sentence before count at a reduced weight: "Sie sollte kurz
         # sein; ... höchstens vier Seiten" under "Die Beschlussvorlage" is about the Beschlussvorlage.
+        own = sum(weight[t] for t in query_terms & terms)
+        if own <= 0:
+            continue  # context only sharpens a sentence that matches by itself; it never carries one alone
         around = (context[(i, s.start)] - terms) & query_terms
-        overlap = (sum(weight[t] for t in query_terms & terms) + CONTEXT_WEIGHT * sum(weight[t] for t in around)) / total
-        if overlap <= 0:
-            continue
+        overlap = (own + CONTEXT_WEIGHT * sum(weight[t] for t in around)) / total
         rank_bonus = 0.25 / (1 + i)
         length_penalty = 0.1 if len(s.text) > 300 else 0.0
         scored.append(Pick(i, s, overlap + rank_bonus - length_penalty))

@@ -96,3 +96,30 @@ def sanitize_model_output(text: str) -> str:
     text = _MD_LINK.sub(lambda m: m.group(1), text)
     text = _HTML_TAG.sub("", text)
     return _BARE_SCHEME.sub(lambda m: m.group(0).replace(":", " :"), text)
+
+
+_INJECTION = re.compile(
+    r"(ignor\w*\s+(all\w*\s+)?(previous|prior|vorherig\w*|bisherig\w*|obig\w*|the\s+retrieved)|system\s*-?\s*prompt|"
+    r"developer\s+mode|entwicklermodus|du\s+bist\s+(jetzt|ab\s+jetzt|nun)|you\s+are\s+now|"
+    r"vergiss\s+(die|alle|deine)|forget\s+(all|your|the)|</?\s*(context|system|quellen)\s*>|^\s*system\s*:|"
+    r"neue\s+anweisung|new\s+instruction|reveal\s+the|verrate\s+(mir\s+)?(dein|den|die))",
+    re.IGNORECASE | re.MULTILINE,
+)
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
+
+
+def looks_like_injection(question: str) -> bool:
+    """Attempts to instruct the system rather than ask it (German, English, base64-encoded)."""
+    if _INJECTION.search(question):
+        return True
+    import base64
+    import binascii
+
+    for blob in _BASE64_BLOB.findall(question):
+        try:
+            decoded = base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8", "ignore")
+        except (binascii.Error, ValueError):
+            continue
+        if _INJECTION.search(decoded):
+            return True
+    return False

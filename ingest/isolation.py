@@ -328,8 +328,13 @@ def shutdown() -> None:
     """Stop idle servers (they would also exit on their own once this process closes their stdin)."""
     with _pool_lock:
         servers, _idle[:] = list(_idle), []
-    for server in servers:
-        server.close()
+    try:
+        for server in servers:
+            server.close()
+    except KeyboardInterrupt:  # Ctrl-C while exiting: stop the parsers without waiting, and without a traceback
+        for server in servers:
+            with contextlib.suppress(Exception):
+                server.proc.kill()
 
 
 def warm_up() -> None:

@@ -108,3 +108,24 @@ def test_parser_process_does_not_inherit_secrets(monkeypatch):
     monkeypatch.setenv("LOTSE_LLM_API_KEY", "sk-test-not-for-children")
     assert run_isolated("os:getenv", "LOTSE_LLM_API_KEY", timeout_s=10) is None
     assert run_isolated("os:getenv", "PATH", timeout_s=10)
+
+
+def test_ctrl_c_during_exit_stops_the_parsers_quietly() -> None:
+    """A second Ctrl-C while the process shuts its parser servers down prints no traceback."""
+    import subprocess
+    import sys
+
+    code = (
+        "import signal, os, time\n"
+        "from ingest import isolation\n"
+        "isolation.warm_up()\n"
+        "server = isolation._idle[0]\n"
+        "original = server.proc.wait\n"
+        "def interrupted_wait(timeout=None):\n"
+        "    os.kill(os.getpid(), signal.SIGINT); time.sleep(1); return original(timeout)\n"
+        "server.proc.wait = interrupted_wait\n"
+    )
+    from tests.conftest import ROOT
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr, result.stderr
