@@ -21,6 +21,7 @@ import gradio as gr
 from assistant.errors import LotseError
 from assistant.services import Services
 from assistant.web.ui.chat_panel import ChatPanel
+from assistant.web.ui.controls import language_radio
 from assistant.web.ui.conversation import Turn
 from assistant.web.ui.feedback_panel import FeedbackPanel
 from assistant.web.ui.render import header_html, sources_html
@@ -106,14 +107,7 @@ def build_ui(services: Services) -> gr.Blocks:
         turns = gr.State([])
         with gr.Row(equal_height=False):
             header = gr.HTML(header_html("de", mode, {}), elem_id="lotse-header-block")
-            lang = gr.Radio(
-                [("Deutsch", "de"), ("English", "en")],
-                value="de",
-                label=t("de", "language"),
-                elem_id="lotse-lang",
-                scale=0,
-                min_width=220,
-            )
+            lang = language_radio()
         with gr.Tabs():
             with gr.Tab(t("de", "tab_chat"), id="chat") as chat_tab, gr.Row():
                 with gr.Column(scale=3):

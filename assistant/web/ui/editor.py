@@ -20,6 +20,7 @@ import gradio as gr
 from assistant.errors import LotseError
 from assistant.feedback import FeedbackStore
 from assistant.services import Services
+from assistant.web.ui.controls import language_radio
 from assistant.web.ui.render import esc, feedback_table_html, notice_html
 from assistant.web.ui.texts import Lang, t
 
@@ -84,14 +85,7 @@ def build_editor_ui(services: Services) -> gr.Blocks:
     with gr.Blocks(title="Verstetigungslotse – Redaktion", analytics_enabled=False) as blocks:
         with gr.Row(equal_height=False):
             header = gr.HTML(_header("de"), elem_id="lotse-ed-header")
-            lang = gr.Radio(
-                [("Deutsch", "de"), ("English", "en")],
-                value="de",
-                label=t("de", "language"),
-                elem_id="lotse-lang",
-                scale=0,
-                min_width=220,
-            )
+            lang = language_radio()
         with gr.Tabs(), gr.Tab(t("de", "tab_feedback"), id="feedback") as tab:
             panel.build()
 
