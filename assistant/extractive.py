@@ -64,34 +64,33 @@ def select_sentences(
     query_terms = _terms(analyzer, question)
     if not query_terms or not hits:
         return []
-    candidates: list[tuple[int, Sentence, set[str]]] = []
-    context: dict[tuple[int, int], set[str]] = {}
+    # (hit index, sentence, its terms, the terms around it: section heading and previous whole sentence)
+    candidates: list[tuple[int, Sentence, set[str], set[str]]] = []
     for i, hit in enumerate(hits):
         heading = _terms(analyzer, hit.chunk.section.rsplit(" › ", 1)[-1]) if hit.chunk.section else set()
         previous: set[str] = set()
         for s in split_sentences(hit.chunk.text):
             terms = _terms(analyzer, s.text)
-            whole = _quotable(s.text) and s.text.rstrip()[-1:] in ".!?"
-            if _quotable(s.text):
-                candidates.append((i, s, terms))
-                context[(i, s.start)] = heading | previous
+            quotable = _quotable(s.text)
+            if quotable:
+                candidates.append((i, s, terms, heading | previous))
             # Only a complete sentence carries over: in messy PDF text a "sentence" may be a line fragment.
-            previous = terms if whole else set()
+            previous = terms if quotable and s.text.rstrip()[-1:] in ".!?" else set()
     if not candidates:
         return []
     # Rare terms among the candidates say more about relevance than ubiquitous ones.
-    df = {t: sum(t in terms for _, _, terms in candidates) for t in query_terms}
+    df = {t: sum(t in terms for _, _, terms, _ in candidates) for t in query_terms}
     n = len(candidates)
     weight = {t: math.log(1 + n / (1 + df[t])) for t in query_terms}
     total = sum(weight.values()) or 1.0
     scored: list[Pick] = []
-    for i, s, terms in candidates:
+    for i, s, terms, context in candidates:
         # Terms of the section heading and the sentence before count at a reduced weight: "Sie sollte kurz
         # sein; ... höchstens vier Seiten" under "Die Beschlussvorlage" is about the Beschlussvorlage.
         own = sum(weight[t] for t in query_terms & terms)
         if own <= 0:
             continue  # context only sharpens a sentence that matches by itself; it never carries one alone
-        around = (context[(i, s.start)] - terms) & query_terms
+        around = (context - terms) & query_terms
         overlap = (own + CONTEXT_WEIGHT * sum(weight[t] for t in around)) / total
         rank_bonus = 0.25 / (1 + i)
         length_penalty = 0.1 if len(s.text) > 300 else 0.0

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from assistant.errors import EmbeddingMismatchError, StoreUnavailableError
-from assistant.types import Chunk, ScoredChunk
+from assistant.types import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -469,37 +469,6 @@ class ChromaStore:
                 out.append((cid, 1.0 - float(dist)))
                 if len(out) == k:
                     break
-        return out
-
-    def query(
-        self,
-        embedding: np.ndarray,
-        k: int,
-        *,
-        live: dict[str, str],
-        where: dict[str, Any] | None = None,
-    ) -> list[ScoredChunk]:
-        """Nearest live chunks by cosine similarity (score = 1 - cosine distance), with text and metadata."""
-        col, _ = self._collections()
-        if not live:
-            return []
-        n = max(k * 2, k + 10)
-        got = self._call(
-            col.query,
-            query_embeddings=[embedding.tolist()],
-            n_results=n,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
-        out: list[ScoredChunk] = []
-        for cid, text, meta, dist in zip(
-            got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
-        ):
-            if live.get(str(meta.get("doc_id"))) != meta.get("version"):
-                continue
-            out.append(ScoredChunk(chunk_from_record(cid, text, meta), score=1.0 - float(dist), rank=len(out) + 1))
-            if len(out) == k:
-                break
         return out
 
     def count(self) -> int:
