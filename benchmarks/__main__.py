@@ -1,7 +1,8 @@
 """``python -m benchmarks [quality|latency|memory|all]``: run benchmarks and print their tables (stdout).
 
 ``python -m benchmarks load|soak [options]`` runs the load or soak benchmark (see benchmarks/load.py, ``--help``);
-they start servers and are not part of ``all``.
+they start servers and are not part of ``all``. ``python -m benchmarks conservation`` measures how much of the
+real PDFs' text reaches the index (see benchmarks/conservation.py; no embedding).
 
 Progress goes to stderr; results are also written as JSON to ``benchmarks/results/`` (git-ignored).
 """
@@ -22,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import load
 
         return load.main(argv)
+    if argv and argv[0] == "conservation":  # parsing only, no embedding: minutes, not hours
+        from benchmarks import conservation
+
+        conservation.main()
+        return 0
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("which", nargs="?", default="all", choices=["quality", "latency", "memory", "all"])
     parser.add_argument(
