@@ -56,6 +56,7 @@ class LoadedDocument:
             never markup.
         page_count: Number of pages for paged formats.
         warnings: Human-readable notes on problems that did not stop extraction.
+        account: Where the extracted words went (an `ingest.account.DocumentAccount`), None when not kept.
     """
 
     blocks: list[Block]
@@ -63,6 +64,7 @@ class LoadedDocument:
     metadata: dict[str, Any] = field(default_factory=dict)
     page_count: int | None = None
     warnings: list[str] = field(default_factory=list)
+    account: Any = None
 
     @property
     def text(self) -> str:
@@ -120,6 +122,9 @@ class Citation:
     year: int | None = None
     url: str = ""
     doc_id: str = ""
+    #: ``(start, end)`` offsets inside ``quote`` of the span that answers the question (an amount, a date, the
+    #: answer sentence); set on the first citation of an extractive answer, None elsewhere.
+    answer_span: tuple[int, int] | None = None
 
     def to_contract(self) -> dict[str, Any]:
         """The JSON shape promised in the interface contract (extra keys are allowed by it)."""
@@ -133,6 +138,7 @@ class Citation:
             "publisher": self.publisher,
             "year": self.year,
             "url": self.url,
+            "answer_span": list(self.answer_span) if self.answer_span else None,
         }
 
 

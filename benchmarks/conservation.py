@@ -2,14 +2,14 @@
 
 For every PDF below ``../shared/realdocs`` the document is loaded (isolated parser, cleaning) and chunked exactly
 as ``lotse ingest`` does, but nothing is embedded. The reference is ``pypdf``'s plain ``extract_text()`` per page;
-its content words are the distinct words of three or more letters (lower-cased, Unicode-normalised). Lines that
-are running headers/footers or page numbers are left out of the reference by an independent rule (a line whose
-text with digits replaced recurs on at least half the pages, or a line that is only a page number), so the
-figure does not depend on what the cleaning itself reports.
+its content words are the distinct words of three or more letters (lower-cased, Unicode-normalised; a word
+hyphenated across a line break joined as the cleaning joins it). Left out of the reference, by independent rules
+so the figure does not depend on what the cleaning itself reports: lines that are running headers/footers (text
+with digits replaced recurs on at least half the pages) or only a page number, and lines holding control
+characters (glyph codes of a font without a character map: not readable text).
 
-A word counts as indexed when it occurs among the words of the document's chunks (text and section path), or,
-for words of five letters or more, inside an indexed word (a word hyphenated across a line break in the PDF is
-joined in the index: "Verstetigungs-" + "strategie").
+A word counts as indexed when it occurs among the words of what search sees of the document's chunks (title,
+section path, text), or, for words of five letters or more, inside an indexed word.
 
 ``python -m benchmarks conservation`` prints one row per document and writes the JSON to benchmarks/results/.
 """
@@ -27,6 +27,16 @@ from typing import Any
 from benchmarks.common import REALDOCS, RESULTS, progress
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_GARBAGE = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_HYPHEN_BREAK = re.compile(r"([^\W\d_])-[ \t]*\n[ \t]*([a-zäöüß]+)")
+_ENUM = frozenset({"und", "oder", "bzw", "sowie", "bis", "als", "wie"})
+
+
+def _join_hyphenated(m: re.Match[str]) -> str:
+    # "Leistungs-" + "und Lieferaufträge" stays an enumeration, as the cleaning keeps it
+    return m.group(0) if m.group(2) in _ENUM else m.group(1) + m.group(2)
+
+
 _PAGE_NUMBER = re.compile(
     r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:seite|page|s\.|p\.)\s*\d{1,4}(?:\s*(?:von|of|/|aus)\s*\d{1,4})?"
     r"|\d{1,4}\s*(?:/|von|of|\|)\s*\d{1,4}|[ivx]{1,6})$",
@@ -53,9 +63,12 @@ def reference_words(path: Path) -> tuple[list[set[str]], int]:
     pages = []
     for page in reader.pages:
         try:
-            pages.append([" ".join(_norm(ln).split()) for ln in (page.extract_text() or "").split("\n")])
+            raw = page.extract_text() or ""
         except Exception:  # noqa: BLE001 - a broken page has no reference words
-            pages.append([])
+            raw = ""
+        raw = "\n".join(ln for ln in raw.split("\n") if not _GARBAGE.search(ln))
+        raw = _HYPHEN_BREAK.sub(_join_hyphenated, raw)
+        pages.append([" ".join(_norm(ln).split()) for ln in raw.split("\n")])
     keys: Counter[str] = Counter()
     for lines in pages:
         keys.update({re.sub(r"\d+", "#", ln) for ln in lines if ln})
@@ -86,14 +99,7 @@ def indexed_text(path: Path) -> tuple[str, Any]:
         title=doc.title or "",
         metadata={},
     )
-    parts = []
-    for c in chunks:
-        parts.append(c.section)
-        parts.append(c.text)
-        extra = c.metadata.get("search_text")
-        if extra:
-            parts.append(str(extra))
-    return _norm("\n".join(parts)), doc
+    return _norm("\n".join(c.contextual_text for c in chunks)), doc
 
 
 def measure(path: Path) -> dict[str, Any]:

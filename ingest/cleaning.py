@@ -23,8 +23,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.types import Block
+from ingest.account import count_words
 
 # --------------------------------------------------------------------------------------------------------------
 # Unicode and whitespace
@@ -207,6 +209,7 @@ class _LineBuilder:
         self.gap = False
         self.pending_gap = False
         self.marker: tuple[float, int, bool] | None = None  # a line-initial digit piece: (size, chars, bold)
+        self.removed: Counter[str] = Counter()  # words dropped while building lines, by reason
 
     @property
     def size(self) -> float:
@@ -249,6 +252,7 @@ class _LineBuilder:
         if self.parts:
             cur = self.size
             if size > 0 and cur > 0 and size < 0.8 * cur and stripped.isdigit() and len(stripped) <= 3:
+                self.removed["footnote_marker"] += 1
                 return  # superscript footnote marker ("wurden¹.")
             if self.starts_new_line(x, y, size, piece):
                 self.flush()
@@ -263,6 +267,7 @@ class _LineBuilder:
             self.marker = None
             if size > 0 and marker_size < 0.8 * size and len(self.parts) == 1:
                 # footnote marker at the start of a line ("¹ Funktionen des ...")
+                self.removed["footnote_marker"] += count_words("".join(self.parts))
                 self.parts.clear()
                 self.sizes[round(marker_size, 1)] -= marker_chars
                 self.sizes += Counter()  # drop zero counts
@@ -275,13 +280,15 @@ class _LineBuilder:
         self.last_x, self.last_y = x, y
 
 
-def lines_from_fragments(fragments: Iterable[Fragment]) -> list[Line]:
+def lines_from_fragments(fragments: Iterable[Fragment], removed: Counter[str] | None = None) -> list[Line]:
     """Build lines from one page's text fragments (in content-stream order).
 
     A new line starts where pypdf put a line break, where the text jumps left or to another baseline, and where
     the font size changes sharply (a sidebar heading set on the same baseline as body text). Fragments of a font
     whose text is mostly glyph codes are dropped entirely, and the next line is marked with `gap_before`.
+    Words dropped on the way (garbage, invisible, footnote markers) are added to `removed` by reason.
     """
+    removed = removed if removed is not None else Counter()
     frags = list(fragments)
     font_bad: Counter[str] = Counter()
     font_all: Counter[str] = Counter()
@@ -294,8 +301,10 @@ def lines_from_fragments(fragments: Iterable[Fragment]) -> list[Line]:
     builder = _LineBuilder()
     for text, x, y, size, bold, font in frags:
         if not text or 0 < size < MIN_VISIBLE_SIZE:
+            removed["invisible"] += count_words(text)
             continue  # invisible text (a classic carrier of hidden instructions)
         if font in garbage_fonts or is_garbage(text):
+            removed["garbage"] += count_words(_JUNK.sub(" ", text.replace("\t", " ")))
             if text.strip():
                 builder.flush()
                 builder.pending_gap = True
@@ -309,6 +318,7 @@ def lines_from_fragments(fragments: Iterable[Fragment]) -> list[Line]:
             if piece:
                 builder.add(piece, x, y, size, bold)
     builder.flush()
+    removed.update(builder.removed)
     return builder.lines
 
 
@@ -344,6 +354,7 @@ class CleanStats:
     page_number_lines: int = 0
     footnote_markers: int = 0
     duplicate_paragraphs: int = 0
+    removed_words: Counter[str] = field(default_factory=Counter)  # words removed, by account reason
 
 
 def remove_running_lines(
@@ -390,6 +401,7 @@ def remove_running_lines(
             if j in cands[i]:
                 if is_page_number_line(line.text):
                     stats.page_number_lines += 1
+                    stats.removed_words["page_number"] += count_words(line.text)
                     continue
                 if n >= 2 and _line_key(line.text) in running:
                     running_here.append(line)
@@ -401,6 +413,7 @@ def remove_running_lines(
             kept = [ln for ln in pages[i] if ln in running_here]
         else:
             stats.running_lines += len(running_here)
+            stats.removed_words["running_line"] += sum(count_words(ln.text) for ln in running_here)
         out.append(kept)
     return out
 
@@ -609,8 +622,13 @@ class Para:
 
 
 def build_blocks(items: Iterable[Heading | Para]) -> list[Block]:
-    """Group paragraphs into blocks: one block per run of paragraphs with the same page and heading path."""
-    stack: list[tuple[int, str]] = []
+    """Group paragraphs into blocks: one block per run of paragraphs with the same page and heading path.
+
+    A heading is content too: one with no text under it (a bold one-line slide item, "Fördervolumen: 8 Mio €",
+    a chapter heading followed directly by the next chapter) is kept as a paragraph of its parent section
+    instead of being overwritten by the next heading.
+    """
+    stack: list[list[Any]] = []  # [level, text, page, covered]
     blocks: list[Block] = []
     paras: list[str] = []
     key: tuple[int | None, tuple[str, ...]] | None = None
@@ -620,23 +638,36 @@ def build_blocks(items: Iterable[Heading | Para]) -> list[Block]:
             blocks.append(Block(text="\n\n".join(paras), page=key[0], heading_path=key[1]))
         paras.clear()
 
+    def add(text: str, page: int | None) -> None:
+        nonlocal key
+        new_key = (page, tuple(entry[1] for entry in stack))
+        if new_key != key:
+            flush()
+            key = new_key
+        paras.append(text)
+        for entry in stack:
+            entry[3] = True
+
+    def pop() -> None:
+        level, text, page, covered = stack.pop()
+        if not covered:
+            add(text, page)
+
     for item in items:
         if isinstance(item, Heading):
             text = normalize_paragraph(item.text)
             if not text:
                 continue
             while stack and stack[-1][0] >= item.level:
-                stack.pop()
-            stack.append((item.level, text))
+                pop()
+            stack.append([item.level, text, item.page, False])
             continue
         text = item.text if "\n" in item.text else normalize_paragraph(item.text)
         if not text.strip():
             continue
-        new_key = (item.page, tuple(t for _, t in stack))
-        if new_key != key:
-            flush()
-            key = new_key
-        paras.append(text)
+        add(text, item.page)
+    while stack:
+        pop()
     flush()
     return blocks
 
@@ -813,6 +844,7 @@ def pdf_pages_to_blocks(
             for ln in page:
                 if re.fullmatch(r"\d{1,3}[.)]?", ln.text.strip()) and 0 < ln.size < 0.85 * body:
                     stats.footnote_markers += 1
+                    stats.removed_words["footnote_marker"] += count_words(ln.text)
                     continue
                 kept.append(ln)
             kept_pages.append(kept)
@@ -834,6 +866,7 @@ def pdf_pages_to_blocks(
             for para in paragraphs_from_lines(body_lines):
                 if len(para) >= 30 and para in seen:
                     stats.duplicate_paragraphs += 1
+                    stats.removed_words["duplicate"] += count_words(para)
                     continue
                 seen.add(para)
                 items.append(Para(para, pno))

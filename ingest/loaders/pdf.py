@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from assistant.errors import (
 )
 from assistant.types import LoadedDocument
 from ingest import isolation
+from ingest.account import UNREADABLE_WARN_SHARE, DocumentAccount, count_words
 from ingest.cleaning import Line, lines_from_fragments, pdf_pages_to_blocks, plausible_title, sanitize_plain
 from ingest.loaders.text import display_name, sniff_kind
 
@@ -179,13 +181,14 @@ def extract_pdf(path: str, max_pages: int) -> dict[str, Any]:
         except Exception as e:  # noqa: BLE001 - one broken page must not cost the document
             failed.append(number + 1)
             page_error = page_error or f"{type(e).__name__}: {e}"[:200]
-            pages.append({"lines": [], "height": None, "raw_lines": 0, "raw_bad_lines": 0})
+            pages.append({"lines": [], "height": None, "raw_lines": 0, "raw_bad_lines": 0, "removed": {}})
             continue
         try:
             height = float(page.mediabox.height)
         except Exception:  # noqa: BLE001
             height = None
-        lines = lines_from_fragments(fragments)
+        removed: Counter[str] = Counter()
+        lines = lines_from_fragments(fragments, removed)
         raw_lines = [ln for ln in raw.split("\n") if ln.strip()]
         pages.append(
             {
@@ -193,6 +196,7 @@ def extract_pdf(path: str, max_pages: int) -> dict[str, Any]:
                 "height": height,
                 "raw_lines": len(raw_lines),
                 "raw_bad_lines": sum(1 for ln in raw_lines if re.search(r"[\x00-\x08\x0b-\x1f]", ln)),
+                "removed": dict(removed),
             }
         )
     return {
@@ -324,7 +328,13 @@ def load_pdf(path: Path, limits: ParseLimits) -> LoadedDocument:
             f"'{name}' has no text layer (probably a scan without OCR). Run OCR (e.g. ocrmypdf) and retry.",
         )
 
+    account = DocumentAccount()
+    for page, lines in zip(result["pages"], pages, strict=True):
+        removed_here = page.get("removed") or {}
+        account.words_extracted += sum(count_words(ln.text) for ln in lines) + sum(removed_here.values())
+        account.merge_removed(removed_here)
     cleaned = pdf_pages_to_blocks(pages, [page["height"] for page in result["pages"]])
+    account.merge_removed(cleaned.stats.removed_words)
     if not cleaned.blocks:
         raise NoTextLayerError(
             f"„{name}“ enthält außer Kopf- und Fußzeilen keinen Text. Bitte den Inhalt der PDF prüfen.",
@@ -346,6 +356,15 @@ def load_pdf(path: Path, limits: ParseLimits) -> LoadedDocument:
         warnings_.append(
             f"„{name}“ scheint unvollständig zu sein (Dateiende fehlt); möglicherweise fehlen Inhalte."
         )
+    account.pages_without_text = empty
+    unreadable = account.removed["garbage"] + account.removed["invisible"]
+    if account.words_extracted and unreadable > UNREADABLE_WARN_SHARE * account.words_extracted:
+        warnings_.append(
+            f"„{name}“: {unreadable} von {account.words_extracted} Wörtern sind nicht lesbar (Schriften ohne "
+            "Zeichenzuordnung oder unsichtbarer Text) und fehlen im Index. Bitte die PDF neu exportieren oder "
+            "mit Texterkennung (OCR) aufbereiten."
+        )
+    account.warnings = list(warnings_)
 
     meta_raw: dict[str, str] = result.get("metadata") or {}
     metadata: dict[str, Any] = {}
@@ -367,4 +386,5 @@ def load_pdf(path: Path, limits: ParseLimits) -> LoadedDocument:
         metadata=metadata,
         page_count=result["page_count"],
         warnings=warnings_,
+        account=account,
     )

@@ -42,8 +42,11 @@ FACT_SHEETS = REALDOCS_DIR / "best-practice-smart-city"
 
 @pytest.fixture(scope="session")
 def realdocs_dir() -> Path:
-    """../shared/realdocs (or $LOTSE_REALDOCS_DIR); the tests using it are skipped where it is absent."""
+    """../shared/realdocs (or $LOTSE_REALDOCS_DIR); the tests using it are skipped where it is absent, and fail
+    under CI=true (a missing folder must not pass CI quietly)."""
     if not FACT_SHEETS.is_dir():
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"real documents missing at {FACT_SHEETS} (CI=true): check out ../shared/realdocs")
         pytest.skip(f"real documents not available at {FACT_SHEETS}")
     return REALDOCS_DIR
 
