@@ -54,8 +54,12 @@ def check_citations(text: str, n_sources: int) -> CheckedAnswer:
 
 
 def document_url(chunk: Chunk, base_url: str = "") -> str:
-    """Link that opens the served document copy at the cited page (``#page=N`` for PDFs)."""
-    url = f"{base_url.rstrip('/')}/documents/{quote(chunk.doc_id)}"
+    """Link that opens the served document copy at the cited page (``#page=N`` for PDFs); a document from a
+    web source links to its URL (the page as it is now, on its own site)."""
+    if chunk.source.startswith(("https://", "http://")):
+        url = chunk.source
+    else:
+        url = f"{base_url.rstrip('/')}/documents/{quote(chunk.doc_id)}"
     if chunk.page:
         url += f"#page={chunk.page}"
     return url

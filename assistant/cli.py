@@ -1,4 +1,4 @@
-"""`lotse` command line: ingest, search, ask, eval, check, status, remove, serve.
+"""`lotse` command line: ingest, sync, search, ask, eval, check, status, remove, serve.
 
 Every subcommand accepts ``--index DIR`` and ``--json`` after its name. With ``--json`` stdout carries exactly
 one JSON object (also for errors: ``{"error": ..., "code": ...}``); human output and progress go elsewhere.
@@ -41,11 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
 
     p = sub.add_parser("ingest", help="Dokumente indexieren (inkrementell) / index documents (incremental)")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="Dateien oder Ordner / files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="Dateien, Ordner oder Web-Adressen (Sitemap oder Startseite) / files, folders or URLs")
+    p.add_argument("--max-pages", type=int, metavar="N",
+                   help="Höchstens N Dokumente je Website (LOTSE_WEB_MAX_PAGES) / at most N documents per site")
     p.add_argument("--reset", action="store_true",
                    help="Index vorher leeren, z. B. nach Modellwechsel / empty the index first")
     p.add_argument("--no-prune", action="store_true",
                    help="Aus dem Ordner entfernte Dateien nicht löschen / keep documents whose file is gone")
+    _common(p)
+
+    p = sub.add_parser("sync", help="Alle Web-Quellen abgleichen / re-sync every web source")
     _common(p)
 
     p = sub.add_parser("search", help="Passagen suchen / search passages")
@@ -72,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="Bericht als .md oder .docx / report as .md or .docx")
     p.add_argument("--topic", action="append", default=[],
                    help="Thema für zitierte Bausteine, mehrfach möglich / topic for cited building blocks")
+    _common(p)
+
+    p = sub.add_parser("eval-check", help="Verstetigungs-Check messen / measure the plan check")
+    p.add_argument("plans", type=Path, metavar="PLANS_DIR", help="Ordner mit labels.jsonl / folder with labels.jsonl")
+    p.add_argument("--errors", action="store_true", help="Abweichungen auflisten / list disagreements")
+    p.add_argument("--no-dense", action="store_true", help="Ohne Embeddings / lexical matching only")
     _common(p)
 
     p = sub.add_parser("status", help="Zustand des Index / index status")
@@ -122,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from assistant import commands
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         settings = _settings(args)
         return int(handler(args, settings) or EXIT_OK)

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from assistant.cli import EXIT_ERROR, EXIT_OK, _emit
@@ -27,12 +28,57 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if settings.ingest_nice and hasattr(os, "nice"):
         # Embedding takes every core it gets; answers to people waiting come first.
         os.nice(settings.ingest_nice)
+    from ingest.pipeline import IngestReport
+    from ingest.web.sync import check_source_url, is_url
+
+    if args.max_pages is not None and not 1 <= args.max_pages <= 100_000:
+        raise InputError("--max-pages muss zwischen 1 und 100000 liegen.", "--max-pages must be 1 to 100000.")
+    urls = [check_source_url(p) for p in args.paths if is_url(p)]  # refused before anything changes
+    paths = [Path(p) for p in args.paths if not is_url(p)]
     services = build_services(settings)
     if args.reset:
         services.store.reset()
     pipeline = services.pipeline(progress=not args.json)
-    report = pipeline.run(args.paths, prune=not args.no_prune)
+    report = pipeline.run(paths, prune=not args.no_prune) if paths else IngestReport()
+    return _report_ingest(args, settings, report, _sync_web(services, settings, urls, report, args.max_pages))
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import IngestReport
+    from ingest.web.sync import WebSources
+
+    services = build_services(settings)
+    urls = list(WebSources(settings.index_dir).load())
+    if not urls:
+        raise InputError(
+            "Keine Web-Quellen registriert. Eine Website fügt 'lotse ingest https://…/sitemap.xml' hinzu.",
+            "No web sources registered. Add a website with 'lotse ingest https://…/sitemap.xml'.",
+        )
+    report = IngestReport()
+    return _report_ingest(args, settings, report, _sync_web(services, settings, urls, report, None))
+
+
+def _sync_web(
+    services: Any, settings: Settings, urls: list[str], report: Any, max_pages: int | None
+) -> list[dict[str, Any]]:
+    """Sync each web source into ``report``; the per-source outcomes for the ``web`` key of the output."""
+    from ingest.web.fetch import WebLimits
+    from ingest.web.sync import WebSources, sync_source
+
+    pipeline = services.pipeline()
+    limits = WebLimits.from_settings(settings)
+    registry = WebSources(settings.index_dir)
+    outcomes = []
+    for url in urls:
+        outcome = sync_source(pipeline, registry, url, limits, report, max_pages, settings.web_max_pages)
+        outcomes.append(outcome.to_dict())
+    return outcomes
+
+
+def _report_ingest(args: argparse.Namespace, settings: Settings, report: Any, web: list[dict[str, Any]]) -> int:
     payload = report.to_contract()
+    if web:
+        payload["web"] = web
 
     def human() -> None:
         _out(
@@ -47,6 +93,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             _out(f"  FEHLER {fail['path']}: {fail['error']}")
         for warning in report.warnings:
             _out(f"  Hinweis: {warning}")
+        for site in web:
+            _out(
+                f"  Web-Quelle {site['source']}: {site['fetched']} abgerufen, {site['not_modified']} unverändert "
+                f"(304), {len(site['gone'])} nicht mehr vorhanden, {site['requests']} Anfragen."
+            )
 
     _emit(args, payload, human)
     nothing_done = report.failed and not (report.added or report.updated or report.unchanged or report.removed)
@@ -151,6 +202,20 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return run_check_cli(args, settings)
 
 
+def cmd_eval_check(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.check.evaluation import format_check_eval, run_check_eval
+
+    judge = None
+    if not args.no_dense:
+        from assistant.check.match import SentenceJudge
+        from assistant.services import build_embedder
+
+        judge = SentenceJudge(build_embedder(settings))
+    report = run_check_eval(args.plans, judge=judge)
+    _emit(args, report, lambda: _out(format_check_eval(report, errors=args.errors)))
+    return EXIT_OK
+
+
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.feedback import FeedbackStore
 
@@ -184,6 +249,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"Warnung: {e.localized('de')}\nAntworten kommen im Auszugsmodus, bis das Sprachmodell erreichbar "
                   f"ist.\nWarning: {e.message_en} Answers use verbatim excerpts until the model is reachable.",
                   file=sys.stderr)
+    # X-Forwarded-For/-Proto only from the configured proxies; uvicorn's default would trust 127.0.0.1, so any
+    # local process could choose the client address that the rate limits key on.
+    proxies = settings.trusted_proxies.strip() or os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
     # No access log: it would store every client's IP address (RELIABILITY.md, privacy).
-    uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_level="info", access_log=False)
+    uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_level="info", access_log=False,
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
     return EXIT_OK

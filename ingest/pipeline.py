@@ -168,6 +168,32 @@ class IngestPipeline:
         report.seconds = time.perf_counter() - start
         return report
 
+    def run_web(
+        self, root: str, candidates: Sequence[Candidate], keep: set[str], report: IngestReport, *, prune: bool
+    ) -> IngestReport:
+        """Index the fetched documents of the web source ``root`` (see :mod:`ingest.web`) into ``report``.
+
+        With ``prune``, a document of this source is removed unless it was fetched now or its URL is in
+        ``keep`` (unchanged since the last sync, or failing for now: its indexed version stays).
+        """
+        lock = self._lock(timeout=0)
+        try:
+            with self._index_writes():
+                docs = self.store.documents()
+                state = _RunState(docs, {d.content_sha256: d.source for d in docs.values()})
+                present = {doc_id_for(url) for url in keep}
+                for cand in candidates:
+                    present.add(doc_id_for(cand.source))
+                    self._ingest_one(cand, FolderRules(), state, report, may_wait=False)
+                if prune:
+                    self._prune(root, present, state, report)
+                final = self.store.documents()
+            report.documents = len(final)
+            report.chunks = sum(d.chunk_count for d in final.values())
+        finally:
+            lock.release()
+        return report
+
     def remove(self, ref: str) -> DocumentRecord | None:
         """Erase one document by source path, doc id or title; returns what was removed (None if unknown)."""
         lock = self._lock(timeout=10)
@@ -394,7 +420,7 @@ class IngestPipeline:
         if state.owners.get(doc.content_sha256) == doc.source:
             del state.owners[doc.content_sha256]
 
-    def _prune(self, root: Path, present: set[str], state: _RunState, report: IngestReport) -> None:
+    def _prune(self, root: Path | str, present: set[str], state: _RunState, report: IngestReport) -> None:
         for doc in list(state.docs.values()):
             if doc.root == str(root) and doc.doc_id not in present:
                 self._withdraw(doc, state)

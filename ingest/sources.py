@@ -34,8 +34,9 @@ SHOWN_CHARS = 240
 @dataclass(frozen=True)
 class Candidate:
     path: Path
-    root: Path
-    source: str  # path relative to root, POSIX separators
+    root: Path | str  # a folder, or the URL of a web source
+    source: str  # path relative to root, POSIX separators; for a web document its URL
+    fetched: bool = False  # a crawler's own download of ``source`` (no folder to stay inside)
 
 
 def _escape(ch: str) -> str:
@@ -165,7 +166,7 @@ def read_candidate(cand: Candidate, limits: ParseLimits) -> bytes:
             f"„{name}“: {problem[0]} Bitte die Datei umbenennen.", f"'{name}': {problem[1]} Rename the file."
         )
     real = cand.path.resolve()
-    if not real.is_relative_to(cand.root):
+    if not cand.fetched and not real.is_relative_to(cand.root):
         raise _outside(name, real)
     suffix = cand.path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
