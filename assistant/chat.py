@@ -24,8 +24,9 @@ from assistant.errors import InputError, LLMError, RateLimitError
 from assistant.extractive import compose, select_sentences
 from assistant.llm import ChatModel
 from assistant.prompts import CANARY, SYSTEM_PROMPT_DE, answer_messages, rewrite_messages
+from assistant.retrieval.base import RetrievalResult, Retriever
 from assistant.retrieval.filters import Filters
-from assistant.retrieval.hybrid import HybridRetriever, RetrievalResult, dense_confidence
+from assistant.retrieval.hybrid import dense_confidence
 from assistant.text import guess_language, looks_like_injection, sanitize_model_output
 from assistant.types import AnswerMode, Citation, ScoredChunk
 
@@ -151,12 +152,12 @@ class ChatService:
     """Answers questions from the indexed documents.
 
     Args:
-        retriever: Hybrid retriever over the index.
+        retriever: Any `Retriever` over the index (the hybrid one in production).
         model: An OpenAI-compatible chat model, or None for the extractive mode.
         settings: Limits and answer settings.
     """
 
-    def __init__(self, retriever: HybridRetriever, model: ChatModel | None, settings: Settings) -> None:
+    def __init__(self, retriever: Retriever, model: ChatModel | None, settings: Settings) -> None:
         self.retriever = retriever
         self.model = model
         self.settings = settings
@@ -234,7 +235,7 @@ class ChatService:
             not retrieval.hits
             or score < ABSTAIN_BELOW
             or looks_like_injection(question)
-            or self._unknown_place(question)
+            or self._unknown_place(question, retrieval)
         ):
             result = self._abstain(question, search_query, retrieval, lang)
         elif self.model is not None:
@@ -247,15 +248,12 @@ class ChatService:
         yield ChatEvent("citations", [c.to_contract() for c in result.citations])
         yield ChatEvent("done", result)
 
-    def _unknown_place(self, question: str) -> str | None:
+    def _unknown_place(self, question: str, retrieval: RetrievalResult) -> str | None:
         """A named place ("der Stadt Bamberg", "in Ulm") that no indexed document mentions: the documents
         cannot answer questions about it, however well the rest of the question matches."""
-        lexical = self.retriever.snapshot().retriever
-        if lexical is None:
-            return None
         for match in _PLACE.finditer(question):
             name = match.group(1)
-            if lexical.known_fraction(name) == 0.0:
+            if not retrieval.knows(self.retriever.analyzer.words(name)):
                 return name
         return None
 

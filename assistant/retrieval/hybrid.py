@@ -1,4 +1,5 @@
-"""Hybrid retrieval: German BM25 and dense e5 vectors, fused by reciprocal rank fusion.
+"""Hybrid retrieval: German BM25 and dense e5 vectors as two components, fused by a pure fusion function,
+optionally reordered by an external reranker.
 
 The lexical index is derived from the live chunks in Chroma (the source of truth). Each process keeps its own
 copy and rebuilds it when the registry fingerprint changes, checked at most every ``refresh_s`` seconds; this
@@ -12,42 +13,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from assistant.embeddings import Embedder
 from assistant.retrieval.analyzer import GermanAnalyzer
+from assistant.retrieval.base import RetrievalResult
+from assistant.retrieval.dense import ChromaDenseRetriever
 from assistant.retrieval.filters import Filters
-from assistant.retrieval.fusion import reciprocal_rank_fusion
+from assistant.retrieval.fusion import FusionConfig
 from assistant.retrieval.glossary import Glossary
 from assistant.retrieval.lexical import BM25Retriever
+from assistant.retrieval.rerank import Reranker
 from assistant.store import ChromaStore, DocumentRecord
 from assistant.types import Chunk, ScoredChunk
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class RetrievalResult:
-    """Ranked passages and the evidence for how well they match.
-
-    Attributes:
-        query: The question as asked.
-        expanded: The question after glossary expansion (what was searched).
-        hits: Passages, best first; ``score`` is the fused RRF score.
-        dense_best: Highest cosine similarity among the top hits (0..1).
-        coverage_best: Highest share of the query's content terms found in one of the top hits (0..1).
-        known_fraction: Share of the query's content words that occur anywhere in the corpus (0..1).
-        confidence: Combined 0..1 measure of whether the best passages answer the question.
-    """
-
-    query: str
-    expanded: str
-    hits: list[ScoredChunk]
-    dense_best: float = 0.0
-    coverage_best: float = 0.0
-    known_fraction: float = 1.0
-    confidence: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
+__all__ = ["HybridRetriever", "RetrievalResult", "confidence", "dense_confidence", "with_neighbours"]
 
 
 class _LexicalSnapshot:
@@ -78,7 +61,12 @@ def with_neighbours(chunk: Chunk, by_position: dict[tuple[str, int], Chunk]) -> 
     """
     text, start, end = chunk.text, chunk.char_start, chunk.char_end
     prev = by_position.get((chunk.doc_id, chunk.chunk_index - 1))
-    if prev is not None and prev.page == chunk.page and prev.section == chunk.section and prev.char_start < start:
+    if (
+        prev is not None
+        and prev.page == chunk.page
+        and prev.section == chunk.section
+        and prev.char_start < start
+    ):
         head = prev.text[: start - prev.char_start]
         if prev.char_start + len(head) == start and prev.char_end >= start:
             text, start = head + text, prev.char_start
@@ -93,7 +81,7 @@ def with_neighbours(chunk: Chunk, by_position: dict[tuple[str, int], Chunk]) -> 
 
 
 class HybridRetriever:
-    """Retriever protocol implementation used by every front end.
+    """The `Retriever` every front end uses: BM25 and dense components, fused, diversified, optionally reranked.
 
     Args:
         store: Chroma store with chunks and registry.
@@ -101,6 +89,10 @@ class HybridRetriever:
         glossary: Abbreviations and synonyms for query expansion.
         candidates: Passages each retriever contributes to fusion.
         per_section: Most passages from one page and section in the final list.
+        per_document: Most passages from one document in the final list (0: no cap).
+        fusion: How the dense and lexical rankings are fused.
+        reranker: Optional external reranker for the best `rerank_top` fused passages.
+        rerank_top: How many fused passages the reranker sees.
         refresh_s: How often to check whether another process changed the index.
     """
 
@@ -113,6 +105,10 @@ class HybridRetriever:
         analyzer: GermanAnalyzer | None = None,
         candidates: int = 50,
         per_section: int = 3,
+        per_document: int = 0,
+        fusion: FusionConfig | None = None,
+        reranker: Reranker | None = None,
+        rerank_top: int = 20,
         refresh_s: float = 2.0,
     ) -> None:
         self.store = store
@@ -121,7 +117,12 @@ class HybridRetriever:
         self.analyzer = analyzer or GermanAnalyzer()
         self.candidates = candidates
         self.per_section = per_section
+        self.per_document = per_document
+        self.fusion = fusion or FusionConfig()
+        self.reranker = reranker
+        self.rerank_top = rerank_top
         self.refresh_s = refresh_s
+        self.dense_retriever = ChromaDenseRetriever(store, embedder)
         self._snapshot: _LexicalSnapshot | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -151,7 +152,9 @@ class HybridRetriever:
                 chunks = self.store.live_chunks(docs)
                 retriever = BM25Retriever.from_chunks(chunks, self.analyzer) if chunks else None
                 self._snapshot = _LexicalSnapshot(fingerprint, docs, retriever, chunks, generation)
-                log.info("lexical index built: %d chunks in %.2fs", len(chunks), time.perf_counter() - started)
+                log.info(
+                    "lexical index built: %d chunks in %.2fs", len(chunks), time.perf_counter() - started
+                )
             self._checked_at = time.monotonic()
             return self._snapshot
 
@@ -161,14 +164,12 @@ class HybridRetriever:
     # -- retrieval -------------------------------------------------------------------------------------
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         snap = self.snapshot()
-        vector = self.embedder.embed_query(query)
-        nearest = self.store.nearest_ids(vector, k, live=snap.live, where=(filters or Filters()).to_where())
-        # Live ids are in the snapshot by construction (same versions); the guard covers a chunk written
-        # after the snapshot under a version the snapshot already knows, which cannot happen in a normal ingest.
-        hits = [(snap.by_id[cid], score) for cid, score in nearest if cid in snap.by_id]
-        return [ScoredChunk(chunk, score, rank) for rank, (chunk, score) in enumerate(hits, start=1)]
+        where = (filters or Filters()).to_where()
+        return self.dense_retriever.retrieve(query, k, live=snap.live, chunks=snap.by_id, where=where)
 
-    def lexical(self, query: str, k: int, filters: Filters | None = None, context: str = "") -> list[ScoredChunk]:
+    def lexical(
+        self, query: str, k: int, filters: Filters | None = None, context: str = ""
+    ) -> list[ScoredChunk]:
         snap = self.snapshot()
         if snap.retriever is None:
             return []
@@ -176,7 +177,9 @@ class HybridRetriever:
         # weight expansions hurt compound questions, 0.77 vs 0.85 hit@5 lexical-only; the previous question
         # at full weight outvotes the follow-up's own words, 0.92 vs 1.0 hit@5 on the follow-ups).
         expansion = " ".join([*self.glossary.expansions(query), context]).strip()
-        return snap.retriever.retrieve(query, k=k, where=(filters or Filters()).predicate(), expansion=expansion)
+        return snap.retriever.retrieve(
+            query, k=k, where=(filters or Filters()).predicate(), expansion=expansion
+        )
 
     def retrieve(
         self, query: str, k: int = 5, filters: Filters | None = None, *, context: str = ""
@@ -202,7 +205,12 @@ class HybridRetriever:
         t2 = time.perf_counter()
         lexical = self.lexical(query, self.candidates, filters, context=context)
         timings["lexical"] = time.perf_counter() - t2
-        fused = reciprocal_rank_fusion([dense, lexical])
+        fused = self.fusion.fuse(dense, lexical)
+        reranked = False
+        if self.reranker is not None and fused:
+            t3 = time.perf_counter()
+            fused, reranked = self._rerank(combined, fused)
+            timings["rerank"] = time.perf_counter() - t3
         hits = [
             ScoredChunk(with_neighbours(h.chunk, snap.by_position), h.score, h.rank)
             for h in self._diversify(fused, k)
@@ -212,7 +220,9 @@ class HybridRetriever:
         dense_best = max((dense_scores.get(h.chunk.id, 0.0) for h in top), default=0.0)
         coverage_best = 0.0
         known = 1.0
+        unknown: frozenset[str] = frozenset()
         if snap.retriever is not None:
+            unknown = frozenset(snap.retriever.unknown_words(combined))
             known = snap.retriever.known_fraction(combined)
             coverage_best = max((snap.retriever.term_coverage(expanded, h.chunk) for h in top), default=0.0)
             # Coverage of the question as asked matters too: expansions add terms the passage need not repeat.
@@ -228,14 +238,28 @@ class HybridRetriever:
             dense_best=dense_best,
             coverage_best=coverage_best,
             known_fraction=known,
+            unknown_words=unknown,
             confidence=confidence(dense_best, coverage_best, known),
+            reranked=reranked,
             timings=timings,
         )
 
+    def _rerank(self, query: str, fused: list[ScoredChunk]) -> tuple[list[ScoredChunk], bool]:
+        """The best `rerank_top` passages in the reranker's order, the rest behind them; unchanged on failure."""
+        assert self.reranker is not None
+        top = fused[: self.rerank_top]
+        scores = self.reranker.rerank(query, [h.chunk.contextual_text for h in top])
+        if scores is None or len(scores) != len(top):
+            return fused, False
+        order = sorted(range(len(top)), key=lambda i: -scores[i])  # stable: ties keep the fused order
+        return [top[i] for i in order] + fused[len(top) :], True
+
     def _diversify(self, fused: list[ScoredChunk], k: int) -> list[ScoredChunk]:
-        """Drop passages that overlap a better one of the same document and cap passages per page/section."""
+        """Drop passages that overlap a better one of the same document; cap passages per page/section and,
+        when `per_document` is set, per document (one long document must not crowd out the rest)."""
         kept: list[ScoredChunk] = []
         per_key: dict[tuple[str, int | None, str], int] = {}
+        per_doc: dict[str, int] = {}
         for hit in fused:
             c = hit.chunk
             if any(
@@ -247,7 +271,10 @@ class HybridRetriever:
             key = (c.doc_id, c.page, c.section)
             if per_key.get(key, 0) >= self.per_section:
                 continue
+            if self.per_document and per_doc.get(c.doc_id, 0) >= self.per_document:
+                continue
             per_key[key] = per_key.get(key, 0) + 1
+            per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
             kept.append(ScoredChunk(c, hit.score, rank=len(kept) + 1))
             if len(kept) == k:
                 break

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 #: that mattered; at weights 0.2-0.5 both gains held (0.92 and 0.85). 0.4 sits in the middle of that range.
 EXPANSION_WEIGHT = 0.4
 
+#: Lucene's defaults (and bm25s's); see `from_chunks`.
+BM25_K1, BM25_B = 1.5, 0.75
+
 
 def _csc_low_memory(
     data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]
@@ -69,7 +72,7 @@ def _coverage_text(chunk: Chunk) -> str:
 
 
 class BM25Retriever:
-    """Lexical retriever: BM25 (Lucene variant, k1=1.5, b=0.75) over analyzer terms.
+    """Lexical retriever: BM25 (Lucene variant, k1 and b see `from_chunks`) over analyzer terms.
 
     Build with `from_chunks`; the analyzer learns its compound vocabulary from those chunks and must then be
     used for nothing else that needs a different vocabulary.
@@ -88,8 +91,17 @@ class BM25Retriever:
         self._vocab = vocab
 
     @classmethod
-    def from_chunks(cls, chunks: Sequence[Chunk], analyzer: GermanAnalyzer | None = None) -> BM25Retriever:
+    def from_chunks(
+        cls,
+        chunks: Sequence[Chunk],
+        analyzer: GermanAnalyzer | None = None,
+        *,
+        k1: float = BM25_K1,
+        b: float = BM25_B,
+    ) -> BM25Retriever:
         """Index `chunks`; an empty sequence gives a retriever that finds nothing.
+
+        ``k1`` (term-frequency saturation) and ``b`` (length normalisation) are the BM25 parameters.
 
         The analyzer's corpus vocabulary is replaced by that of `chunks` (rebuilding with the same analyzer does
         not accumulate words of removed documents).
@@ -137,7 +149,7 @@ class BM25Retriever:
         if not vocab:  # nothing but stopwords and punctuation
             return cls(chunks, analyzer, None, {})
         analyzer.clear_caches()  # one entry per corpus word; queries refill what they need
-        bm25 = bm25s.BM25(csc_backend="numpy")
+        bm25 = bm25s.BM25(k1=k1, b=b, csc_backend="numpy")
         if hasattr(bm25, "_np_csc"):
             bm25._np_csc = _csc_low_memory  # type: ignore[method-assign]
         bm25.index((corpus_ids, vocab), show_progress=False)
@@ -204,6 +216,19 @@ class BM25Retriever:
         """Distinct ids of the indexed terms in `text` (unknown terms cannot score and are left out)."""
         return list(dict.fromkeys(self._vocab[t] for t in self.analyzer.analyze(text) if t in self._vocab))
 
+    def _knows(self, stem: str, parts: tuple[str, ...]) -> bool:
+        return stem in self._vocab or bool(parts and all(p in self._vocab for p in parts))
+
+    def unknown_words(self, query: str) -> list[str]:
+        """The query's content words (folded, see `GermanAnalyzer.words`) that the corpus never uses."""
+        words = self.analyzer.words(query)
+        stems = self.analyzer.word_stems(query)  # one entry per word, same order
+        return list(
+            dict.fromkeys(
+                w for w, (stem, parts) in zip(words, stems, strict=True) if not self._knows(stem, parts)
+            )
+        )
+
     def known_fraction(self, query: str) -> float:
         """Share of the query's content words the indexed corpus knows at all (stem, or all compound parts).
 
@@ -213,12 +238,7 @@ class BM25Retriever:
         words = list(dict.fromkeys(self.analyzer.word_stems(query)))
         if not words:
             return 0.0
-        known = sum(
-            1
-            for stem, parts in words
-            if stem in self._vocab or (parts and all(p in self._vocab for p in parts))
-        )
-        return known / len(words)
+        return sum(1 for stem, parts in words if self._knows(stem, parts)) / len(words)
 
     def term_coverage(self, query: str, chunk: Chunk) -> float:
         """Fraction of the query's content words that occur in `chunk` (its heading and text), from 0.0 to 1.0.

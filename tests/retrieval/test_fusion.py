@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.fusion import RRF_K, reciprocal_rank_fusion
+from assistant.retrieval.fusion import (
+    RRF_K,
+    FusionConfig,
+    convex_score_fusion,
+    min_max,
+    reciprocal_rank_fusion,
+)
 from assistant.types import Chunk, ScoredChunk
 
 
@@ -87,3 +93,67 @@ def test_inputs_are_not_modified() -> None:
 def test_bad_arguments(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         reciprocal_rank_fusion([ranking("a"), ranking("b")], **kwargs)
+
+
+# -- convex (normalised score) fusion -------------------------------------------------------------------------
+def scored_list(*pairs: tuple[str, float]) -> list[ScoredChunk]:
+    return [ScoredChunk(chunk(i), score=s, rank=n + 1) for n, (i, s) in enumerate(pairs)]
+
+
+def test_min_max_maps_best_to_one_and_floor_to_zero() -> None:
+    assert min_max([10.0, 5.0, 0.0]) == [1.0, 0.5, 0.0]
+    assert min_max([0.9, 0.8], lower=0.7) == pytest.approx([1.0, 0.5])
+    assert min_max([0.9, 0.6], lower=0.7) == pytest.approx([1.0, 0.0])  # clipped at the floor
+    assert min_max([3.0, 3.0]) == [1.0, 1.0]
+    assert min_max([]) == []
+
+
+def test_convex_fusion_uses_score_gaps_that_rrf_ignores() -> None:
+    # Dense barely prefers x over y; BM25 strongly prefers y. RRF sees a tie (each once first, once second)
+    # and falls back to first appearance; the normalised scores let BM25's clear margin decide.
+    dense = scored_list(("x", 0.86), ("y", 0.85), ("z", 0.70))
+    lexical = scored_list(("y", 20.0), ("x", 2.0), ("z", 1.0))
+    assert ids(reciprocal_rank_fusion([dense, lexical]))[:2] == ["x", "y"]
+    fused = convex_score_fusion([dense, lexical], [0.5, 0.5])
+    assert ids(fused) == ["y", "x", "z"]
+    # y: 0.5 * (0.15 / 0.16) + 0.5 * 1.0
+    assert fused[0].score == pytest.approx(0.5 * 0.15 / 0.16 + 0.5)
+    assert [r.rank for r in fused] == [1, 2, 3]
+
+
+def test_convex_fusion_weight_moves_between_the_inputs() -> None:
+    dense = scored_list(("a", 0.9), ("b", 0.8))
+    lexical = scored_list(("b", 12.0), ("a", 3.0))
+    assert ids(convex_score_fusion([dense, lexical], [1.0, 0.0])) == ["a", "b"]
+    assert ids(convex_score_fusion([dense, lexical], [0.0, 1.0])) == ["b", "a"]
+
+
+def test_convex_fusion_missing_chunk_scores_zero_and_bounds_apply() -> None:
+    dense = scored_list(("a", 0.9), ("b", 0.8))
+    lexical = scored_list(("c", 4.0))
+    fused = convex_score_fusion([dense, lexical], [0.5, 0.5], lower_bounds=[0.7, 0.0])
+    scores = {r.chunk.id: r.score for r in fused}
+    assert scores == pytest.approx({"a": 0.5, "b": 0.25, "c": 0.5})
+    assert ids(fused) == ["a", "c", "b"]  # a and c tie at 0.5: same best rank, a appeared first
+
+
+def test_convex_fusion_is_pure_and_checks_its_arguments() -> None:
+    dense = scored_list(("a", 0.9), ("a", 0.1), ("b", 0.5))
+    before = list(dense)
+    fused = convex_score_fusion([dense], [1.0])
+    assert dense == before
+    assert ids(fused) == ["a", "b"]  # the duplicate counts once, at its better position
+    with pytest.raises(ValueError):
+        convex_score_fusion([dense], [1.0, 1.0])
+    with pytest.raises(ValueError):
+        convex_score_fusion([dense], [-1.0])
+    with pytest.raises(ValueError):
+        convex_score_fusion([dense], [1.0], lower_bounds=[0.0, 0.0])
+
+
+def test_fusion_config_chooses_the_method() -> None:
+    dense = scored_list(("x", 0.86), ("y", 0.85))
+    lexical = scored_list(("y", 20.0), ("x", 2.0))
+    assert ids(FusionConfig("rrf").fuse(dense, lexical)) == ids(reciprocal_rank_fusion([dense, lexical]))
+    assert ids(FusionConfig("convex", dense_weight=0.5, dense_floor=0.7).fuse(dense, lexical)) == ["y", "x"]
+    assert ids(FusionConfig("convex", dense_weight=0.95, dense_floor=0.7).fuse(dense, lexical)) == ["x", "y"]
