@@ -170,6 +170,32 @@ class Settings(BaseSettings):
         "yields the CPU to answers. 0 keeps the normal priority.",
     )
 
+    # --- web sources (lotse ingest URL, lotse sync) -----------------------------------------------------
+    web_max_pages: int = Field(
+        200, ge=1, le=100_000, description="Most documents (pages and linked files) one sync of a site fetches."
+    )
+    web_concurrency: int = Field(2, ge=1, le=16, description="Requests to the same host in flight at once.")
+    web_delay_s: float = Field(
+        1.0, ge=0, le=60,
+        description="Seconds between the starts of two requests to the same host (a larger Crawl-delay in "
+        "robots.txt wins, up to 30 s).",
+    )
+    web_timeout_s: float = Field(15.0, gt=0, le=300, description="Seconds to connect and between two reads.")
+    web_deadline_s: float = Field(
+        60.0, gt=0, le=3600, description="Seconds one download may take in all (stops trickling servers)."
+    )
+    web_max_page_mb: int = Field(
+        10, ge=1, description="Largest web page or sitemap, decoded (PDFs and other files: max_file_mb)."
+    )
+    web_user_agent: str = Field(
+        "Verstetigungslotse-Crawler/1.0", description="User-Agent header of the crawler's requests."
+    )
+    web_allow_private: bool = Field(
+        False,
+        description="Fetch from hosts that resolve to loopback, private or link-local addresses. Off: the crawler "
+        "cannot be turned against the server's own network (SSRF). Only for intranet sites and tests.",
+    )
+
     @field_validator(
         "chroma_url", "llm_base_url", "embeddings_base_url", "editor_token", "rerank_url", mode="before"
     )
