@@ -141,7 +141,10 @@ class Crawler:
             robots = self._robots(fetcher, source)
             if robots is None:
                 return self._abandon()
-            root = self._fetch(fetcher, source, kind="probe")
+            if not robots.can_fetch(ROBOTS_AGENT, source):
+                res.fail(source, _robots_error(source), indexed=False)
+                return self._abandon()
+            root = self._fetch(fetcher, source)
             if root is None:
                 return self._abandon()
             if root.status == 200 and sitemap_kind(root.body):
@@ -197,7 +200,7 @@ class Crawler:
     def _skip(self, reason: str, n: int = 1) -> None:
         self._skipped[reason] = self._skipped.get(reason, 0) + n
 
-    def _fetch(self, fetcher: HttpFetcher, url: str, kind: str) -> WebResponse | None:
+    def _fetch(self, fetcher: HttpFetcher, url: str) -> WebResponse | None:
         """The source URL itself; None (reported) when it cannot be read at all."""
         state = self.previous.get(url) if url in self.indexed else None
         try:
@@ -263,7 +266,7 @@ class Crawler:
         budget = self.max_pages
         with ThreadPoolExecutor(max_workers=self.limits.concurrency, thread_name_prefix="crawl") as pool:
             while queue and budget > 0:
-                n = min(budget, self.limits.concurrency * 4)
+                n = min(budget, self.limits.concurrency)  # bodies held in memory at once: one per worker
                 batch, queue = queue[:n], queue[n:]
                 pre = {start[0]: first} if first is not None else {}
                 first = None
@@ -394,4 +397,11 @@ def _sitemap_error(url: str, why: str) -> WebFetchError:
     return WebFetchError(
         f"{url}: Die Sitemap ist nicht lesbar ({why}); nichts aus dieser Quelle wird entfernt.",
         f"{url}: the sitemap cannot be read ({why}); nothing of this source is removed.",
+    )
+
+
+def _robots_error(url: str) -> WebFetchError:
+    return WebFetchError(
+        f"{url}: robots.txt der Website schließt diese Adresse für Crawler aus; nichts wird abgerufen.",
+        f"{url}: the site's robots.txt disallows this address for crawlers; nothing is fetched.",
     )

@@ -34,6 +34,8 @@ def is_url(text: str) -> bool:
     """Whether a command-line argument means a web address rather than a path (any ``scheme:`` prefix but a
     Windows drive letter counts, so ``file:`` and ``javascript:`` get a clear refusal, not 'file not found')."""
     head, sep, _ = text.partition(":")
+    if Path(text).exists():
+        return False
     return bool(sep) and len(head) > 1 and head.replace("+", "").replace("-", "").replace(".", "").isalnum()
 
 
@@ -156,8 +158,9 @@ def sync_source(
     source.last_sync = _now()
     source.last_result = outcome.to_dict() | {"failed": len(crawl.failed)}
     sources = registry.load()  # another sync may have registered a source meanwhile
-    sources[url] = source
-    registry.save(sources)
+    if url in sources or crawl.fetched or crawl.not_modified:  # a site that never answered is not registered
+        sources[url] = source
+        registry.save(sources)
     return outcome
 
 

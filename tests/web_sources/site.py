@@ -61,6 +61,7 @@ class TestSite:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
+        self.etags = True  # False: a server without validators (never 304)
         self.stopping = threading.Event()
         site = self
 
@@ -82,10 +83,12 @@ class TestSite:
                     route.handler(self)
                     return
                 etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
-                if route.status == 200 and self.headers.get("If-None-Match") == etag:
+                if site.etags and route.status == 200 and self.headers.get("If-None-Match") == etag:
                     self._send(304, b"", None, {"ETag": etag})
                     return
-                headers = {"ETag": etag, **route.headers} if route.status == 200 else route.headers
+                headers = (
+                    {"ETag": etag, **route.headers} if site.etags and route.status == 200 else route.headers
+                )
                 self._send(route.status, route.body, route.content_type, headers)
 
             def _send(

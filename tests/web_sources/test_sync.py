@@ -186,3 +186,43 @@ def test_start_page_crawl_follows_links_up_to_max_pages(tmp_path: Path, embedder
         assert len(services.store.documents()) == 4
         assert any("--max-pages" in w for w in report.warnings)
         assert s.fetched("/seite9.html") == 0
+
+
+def test_sitemap_index_with_thousands_of_urls_is_bounded(tmp_path: Path, embedder: Any) -> None:
+    import gzip
+
+    with TestSite() as s:
+        s.routes["/sitemap_index.xml"] = Route(
+            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{s.url}/teil1.xml'
+            f"</loc></sitemap><sitemap><loc>{s.url}/teil2.xml.gz</loc></sitemap></sitemapindex>".encode(),
+            content_type="application/xml",
+        )
+        s.routes["/teil1.xml"] = Route(
+            sitemap(s, [f"/p{i}.html" for i in range(3000)]), content_type="text/xml"
+        )
+        s.routes["/teil2.xml.gz"] = Route(
+            gzip.compress(sitemap(s, ["/extra.html"])), content_type="application/gzip"
+        )
+        for i in range(3):
+            s.routes[f"/p{i}.html"] = Route(page(f"Seite {i}", f"<p>Praxisbeispiel {i} einer Kommune.</p>"))
+        report, outcome, services = sync(tmp_path, embedder, s.url + "/sitemap_index.xml", max_pages=3)
+        assert {d.source for d in services.store.documents().values()} == {
+            s.url + f"/p{i}.html" for i in range(3)
+        }
+        assert any("2998 weitere Adressen" in w for w in report.warnings)
+        assert outcome.requests == 1 + 1 + 2 + 3  # robots.txt, index, two parts, three pages
+
+        # the next sync with a larger limit keeps what it cannot reach: nothing listed is lost
+        s.routes["/p1.html"] = Route(status=503)
+        report, outcome, services = sync(tmp_path, embedder, s.url + "/sitemap_index.xml", max_pages=3)
+        assert len(services.store.documents()) == 3 and not report.removed
+
+
+def test_start_url_disallowed_by_robots_is_not_fetched(tmp_path: Path, embedder: Any) -> None:
+    with TestSite() as s:
+        s.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /\n", content_type="text/plain")
+        s.routes["/"] = Route(page("Start", "<p>x</p>"))
+        report, outcome, _ = sync(tmp_path, embedder, s.url + "/")
+        assert [h.path for h in s.hits] == ["/robots.txt"]
+        assert "robots.txt" in report.failed[0]["error"] and not outcome.complete
+        assert not WebSources(tmp_path).load()
