@@ -38,7 +38,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     if args.reset:
         services.store.reset()
-    pipeline = services.pipeline(progress=not args.json)
+    pipeline = services.pipeline(progress=True)  # progress goes to stderr, also with --json
     report = pipeline.run(paths, prune=not args.no_prune) if paths else IngestReport()
     return _report_ingest(args, settings, report, _sync_web(services, settings, urls, report, args.max_pages))
 

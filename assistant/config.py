@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     max_pages: int = Field(2000, ge=1, description="Most PDF pages ingest accepts.")
     parse_timeout_s: float = Field(120.0, gt=0, description="Seconds one file may take to parse.")
     parse_memory_mb: int = Field(1024, ge=128, description="Memory limit of the isolated PDF parser.")
+    ingest_max_chars: int = Field(
+        3_000_000, ge=10_000,
+        description="Most characters of text indexed per document; the rest is left out with a warning and "
+        "counted in the document's account (bounds the work one huge file can cause).",
+    )
     ingest_nice: int = Field(
         10, ge=0, le=19,
         description="CPU priority offset of `lotse ingest` (Unix nice): an ingest next to a serving app "

@@ -102,6 +102,7 @@ class Services:
                 max_pages=s.max_pages,
                 timeout_s=s.parse_timeout_s,
                 memory_mb=s.parse_memory_mb,
+                max_chars=s.ingest_max_chars,
             ),
             progress=progress,
         )

@@ -17,8 +17,13 @@ Reasons for removed words:
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 REASONS = (
@@ -35,9 +40,12 @@ REASONS = (
 UNREADABLE_WARN_SHARE = 0.2
 
 
+_NO_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)|(?<!\S)_+(?!\S)")
+
+
 def count_words(text: str) -> int:
-    """Whitespace-separated tokens that hold at least one letter or digit."""
-    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+    """Whitespace-separated tokens that hold at least one letter or digit (C-speed: a 90 MB text takes seconds)."""
+    return len(text.split()) - len(_NO_WORD.findall(text))
 
 
 @dataclass
@@ -97,3 +105,30 @@ class DocumentAccount:
             ocr_pages=list(data.get("ocr_pages") or []),
             warnings=list(data.get("warnings") or []),
         )
+
+
+class AccountStore:
+    """The accounts of indexed documents, one JSON file per document id (read by ``lotse show``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, doc_id: str) -> Path:
+        return self.folder / f"{doc_id}.json"
+
+    def save(self, doc_id: str, account: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self._path(doc_id).with_suffix(".tmp")
+        tmp.write_text(json.dumps(account, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self._path(doc_id))
+
+    def load(self, doc_id: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._path(doc_id).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def drop(self, doc_id: str) -> None:
+        with contextlib.suppress(OSError):
+            self._path(doc_id).unlink()

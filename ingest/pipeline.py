@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from filelock import FileLock, Timeout
 from assistant.embeddings import Embedder
 from assistant.errors import IndexLockedError, IngestError, StoreUnavailableError
 from assistant.store import ChromaStore, DocumentRecord
+from ingest.account import AccountStore
 from ingest.chunking import CHUNKER_VERSION, chunk_document, doc_id_for
 from ingest.loaders import ParseLimits, load_file
 from ingest.manifest import FolderRules, load_rules, resolve_metadata
@@ -48,6 +50,8 @@ from ingest.storage import DocumentCopies, index_write_error, raise_write_error
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
+#: A file that takes longer is named on stderr (progress without a terminal).
+SLOW_FILE_S = 5.0
 
 
 @dataclass
@@ -64,6 +68,7 @@ class IngestReport:
     embedded_chunks: int = 0
     embedded_chars: int = 0
     seconds: float = 0.0
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> DocumentAccount.to_dict()
 
     def to_contract(self) -> dict[str, Any]:
         """JSON of the interface contract: counts for added/updated/unchanged/removed, plus details."""
@@ -84,6 +89,8 @@ class IngestReport:
             },
             "embedded_chunks": self.embedded_chunks,
             "seconds": round(self.seconds, 2),
+            # additive: per indexed document, where its extracted words went (ingest.account)
+            "accounts": self.accounts,
         }
 
 
@@ -201,13 +208,18 @@ class IngestPipeline:
             with self._index_writes():
                 docs = self.store.documents()
                 match = next(
-                    (d for d in docs.values() if ref in (d.doc_id, d.source, d.title) or d.source.endswith("/" + ref)),
+                    (
+                        d
+                        for d in docs.values()
+                        if ref in (d.doc_id, d.source, d.title) or d.source.endswith("/" + ref)
+                    ),
                     None,
                 )
                 if match is None:
                     return None
                 self.store.remove_document(match.doc_id)
                 self._drop_copy(match, docs)
+                self.accounts.drop(match.doc_id)
                 return match
         finally:
             lock.release()
@@ -243,8 +255,23 @@ class IngestPipeline:
             raise mapped from e
 
     def _progress(self, items: list[Candidate], label: str) -> Iterator[Candidate]:
-        if not (self.progress and sys.stderr.isatty()):
+        if not self.progress:
             yield from items
+            return
+        if not sys.stderr.isatty():
+            # Without a terminal (e.g. with --json, whose stdout stays one object) a file that takes longer than
+            # SLOW_FILE_S gets a line on stderr, so a slow file shows which one it is; quick runs stay quiet.
+            for i, cand in enumerate(items, start=1):
+                note = f"[{i}/{len(items)}] {shown(cand.source)} … (Ingest läuft / ingest running)"
+                timer = threading.Timer(
+                    SLOW_FILE_S, lambda note=note: print(note, file=sys.stderr, flush=True)
+                )
+                timer.daemon = True
+                timer.start()
+                try:
+                    yield cand
+                finally:
+                    timer.cancel()
             return
         from tqdm import tqdm
 
@@ -346,16 +373,27 @@ class IngestPipeline:
         meta = resolve_metadata(cand.source, loaded.metadata, loaded.title, rules)
         for warning in loaded.warnings:
             report.warnings.append(f"{cand.source}: {warning}")
+        account = loaded.account.to_dict() if loaded.account is not None else None
         chunk_meta = {k: meta[k] for k in ("publisher", "year", "doc_type", "topics", "language", "licence")}
         chunk_meta.update({f"factor_{f}": True for f in meta["factors"]})
         chunks = chunk_document(
-            loaded, doc_id=doc_id, version=version, source=cand.source, title=meta["title"], metadata=chunk_meta
+            loaded,
+            doc_id=doc_id,
+            version=version,
+            source=cand.source,
+            title=meta["title"],
+            metadata=chunk_meta,
         )
         if not chunks:
             raise IngestError(
-                f"„{cand.source}“: kein indexierbarer Text gefunden.", f"'{cand.source}': no indexable text found."
+                f"„{cand.source}“: kein indexierbarer Text gefunden.",
+                f"'{cand.source}': no indexable text found.",
             )
         self._embed_and_write(chunks, report)
+        if account is not None:
+            account["chunks"] = len(chunks)
+            report.accounts[cand.source] = account
+            self.accounts.save(doc_id, account)
         return DocumentRecord(
             doc_id=doc_id,
             version=version,
@@ -392,6 +430,10 @@ class IngestPipeline:
     def copies(self) -> DocumentCopies:
         return DocumentCopies(self.files_dir)
 
+    @property
+    def accounts(self) -> AccountStore:
+        return AccountStore(self.files_dir.parent / "accounts")
+
     def _drop_copy(self, record: DocumentRecord, docs: dict[str, DocumentRecord]) -> None:
         still_used = any(
             d.content_sha256 == record.content_sha256 and d.doc_id != record.doc_id for d in docs.values()
@@ -407,7 +449,10 @@ class IngestPipeline:
         texts = [c.contextual_text for c in chunks]
         import numpy as np
 
-        vectors = [self.embedder.embed_passages(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
+        vectors = [
+            self.embedder.embed_passages(texts[i : i + EMBED_BATCH])
+            for i in range(0, len(texts), EMBED_BATCH)
+        ]
         self.store.add_chunks(chunks, np.concatenate(vectors))
         report.embedded_chunks += len(chunks)
         report.embedded_chars += sum(len(t) for t in texts)
@@ -415,6 +460,7 @@ class IngestPipeline:
     def _withdraw(self, doc: DocumentRecord, state: _RunState) -> None:
         """Remove a document from the index (registry first, so it is invisible at once) and forget its copy."""
         self.store.remove_document(doc.doc_id)
+        self.accounts.drop(doc.doc_id)
         state.docs.pop(doc.doc_id, None)
         self._drop_copy(doc, state.docs)
         if state.owners.get(doc.content_sha256) == doc.source:

@@ -26,12 +26,14 @@ class ParseLimits:
         max_pages: PDFs with more pages are refused.
         timeout_s: Wall time for parsing one PDF (in its child process).
         memory_mb: Address-space limit for the PDF child process.
+        max_chars: Most characters of text indexed per document (see ingest.bounds).
     """
 
     max_file_bytes: int = 100 * 1024 * 1024
     max_pages: int = 2000
     timeout_s: float = 120.0
     memory_mb: int = 1024
+    max_chars: int = 3_000_000
 
 
 def load_file(
@@ -49,11 +51,13 @@ def load_file(
         name: How messages refer to the file (default: its file name), e.g. the source path when `path` is a
             content-addressed copy.
     """
-    from ingest.loaders.text import shown_name
+    from ingest.bounds import settle
+    from ingest.loaders.text import display_name, shown_name
 
     token = shown_name.set(name)
     try:
-        return _load(Path(path), limits)
+        doc = _load(Path(path), limits)
+        return settle(doc, limits.max_chars, display_name(Path(path)))
     finally:
         shown_name.reset(token)
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from assistant.types import LoadedDocument
+from ingest.account import DocumentAccount
+from ingest.bounds import cut_text
 from ingest.cleaning import (
     Heading,
     Para,
@@ -227,7 +229,8 @@ def load_markdown(path: Path, limits: ParseLimits) -> LoadedDocument:
     if source is not None:
         metadata, fm_warnings = parse_front_matter(source, name)
         warnings.extend(fm_warnings)
-    items = parse_markdown(body)
+    account = DocumentAccount()
+    items = parse_markdown(cut_text(body, limits.max_chars, account, name))
     blocks = build_blocks(items)
     if not blocks:
         raise no_text(path)
@@ -238,4 +241,6 @@ def load_markdown(path: Path, limits: ParseLimits) -> LoadedDocument:
         headings = [h for h in items if isinstance(h, Heading) and h.text.strip()]
         top = [h for h in headings if h.level == 1] or headings
         title = sanitize_plain(top[0].text) if top else None
-    return LoadedDocument(blocks=blocks, title=title or None, metadata=metadata, warnings=warnings)
+    return LoadedDocument(
+        blocks=blocks, title=title or None, metadata=metadata, warnings=warnings, account=account
+    )

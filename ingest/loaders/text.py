@@ -204,10 +204,14 @@ def parse_plain(text: str) -> list[Heading | Para]:
 
 def load_text(path: Path, limits: ParseLimits) -> LoadedDocument:
     """Load a .txt file: decoded, paragraphs rebuilt, setext/"#" headings into heading paths."""
+    from ingest.account import DocumentAccount
+    from ingest.bounds import cut_text
+
     text, warnings = decode_text(read_limited(path, limits), path)
-    items = parse_plain(text)
+    account = DocumentAccount()
+    items = parse_plain(cut_text(text, limits.max_chars, account, display_name(path)))
     blocks = build_blocks(items)
     if not blocks:
         raise no_text(path)
     title = next((normalize_paragraph(h.text) for h in items if isinstance(h, Heading)), None)
-    return LoadedDocument(blocks=blocks, title=title or None, warnings=warnings)
+    return LoadedDocument(blocks=blocks, title=title or None, warnings=warnings, account=account)
