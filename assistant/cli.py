@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="Zustand des Index / index status")
     _common(p)
 
+    p = sub.add_parser("show", help="Dokument, Wortbilanz und Abschnitte zeigen / show a document's account and chunks")
+    p.add_argument("doc", metavar="DOC", help="Quellpfad, Titel oder ID / source path, title or id")
+    _common(p)
+
     p = sub.add_parser("remove", help="Dokument löschen (DSGVO) / erase a document")
     p.add_argument("doc", metavar="DOC", help="Quellpfad, Titel oder ID / source path, title or id")
     _common(p)

@@ -165,6 +165,57 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    """The document as the index holds it: its word account and its chunks (page, section, text)."""
+    from ingest.account import AccountStore
+
+    services = build_services(settings)
+    docs = services.store.documents()
+    ref = args.doc
+    doc = next(
+        (d for d in docs.values() if ref in (d.doc_id, d.source, d.title) or d.source.endswith("/" + ref)), None
+    )
+    if doc is None:
+        raise InputError(
+            f"Kein Dokument '{ref}' im Index. 'lotse status' listet die Quellen.",
+            f"No document '{ref}' in the index. 'lotse status' lists the sources.",
+        )
+    account = AccountStore(settings.index_dir / "accounts").load(doc.doc_id)
+    chunks = sorted(services.store.live_chunks({doc.doc_id: doc}), key=lambda c: c.chunk_index)
+    payload = {
+        "source": doc.source,
+        "title": doc.title,
+        "doc_id": doc.doc_id,
+        "pages": doc.page_count,
+        "account": account,
+        "chunks": [{"page": c.page, "section": c.section, "text": c.text} for c in chunks],
+    }
+
+    def human() -> None:
+        _out(f"{doc.title} ({doc.source}), {len(chunks)} Abschnitte")
+        if account is None:
+            _out("Wortbilanz: keine (vor dieser Version indexiert; erneut einlesen mit lotse ingest --reset)")
+        else:
+            removed = ", ".join(f"{k}: {v}" for k, v in account.get("words_removed", {}).items()) or "keine"
+            _out(
+                f"Wörter: {account['words_extracted']} gelesen, {account['words_indexed']} im Index, "
+                f"entfernt: {removed}"
+            )
+            if account.get("pages_without_text"):
+                _out(f"Seiten ohne Text: {', '.join(map(str, account['pages_without_text']))}")
+            if account.get("ocr_pages"):
+                _out(f"Seiten per Texterkennung (OCR): {', '.join(map(str, account['ocr_pages']))}")
+            for warning in account.get("warnings", []):
+                _out(f"Hinweis: {warning}")
+        for c in chunks:
+            page = f"S. {c.page}" if c.page else "-"
+            _out(f"\n[{c.chunk_index + 1}] {page} – {c.section or '(ohne Abschnitt)'}")
+            _out(c.text)
+
+    _emit(args, payload, human)
+    return EXIT_OK
+
+
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     removed = services.pipeline().remove(args.doc)

@@ -95,3 +95,24 @@ def test_ingest_json_names_a_slow_file_on_stderr(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["accounts"]["a.txt"]["words_indexed"] == 5
     assert "[1/1] a.txt" in run.stderr
+
+
+def test_lotse_show_prints_account_and_chunks(tmp_path: Path, embedder, capsys):
+    from assistant.cli import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "plan.md").write_text(
+        "# Betriebsplan\n\n## Fördervolumen: 8 Mio €\n\n## Betrieb\n\nDas Amt betreibt die Plattform ab 2025.\n"
+    )
+    make_services(tmp_path / "idx", embedder).pipeline().run([docs])
+    assert main(["show", "plan.md", "--index", str(tmp_path / "idx"), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["source"] == "plan.md" and shown["account"]["words_indexed"] > 0
+    assert any("Fördervolumen: 8 Mio €" in c["text"] for c in shown["chunks"])
+    assert any(c["section"] == "Betrieb" for c in shown["chunks"])
+    assert main(["show", "plan.md", "--index", str(tmp_path / "idx")]) == 0
+    human = capsys.readouterr().out
+    assert "im Index" in human and "Das Amt betreibt die Plattform ab 2025." in human
+    assert main(["show", "fehlt.md", "--index", str(tmp_path / "idx"), "--json"]) == 1
+    assert "Kein Dokument" in json.loads(capsys.readouterr().out)["error"]
