@@ -23,6 +23,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.check.criteria import CheckConfig, Criterion, FactorConfig, fold_text
+from assistant.check.match import (
+    MIN_WORDS,
+    LexicalHit,
+    SentenceJudge,
+    Statement,
+    affirmed_stems,
+    lexical,
+    statements,
+)
 from assistant.check.plan import Plan, PlanSentence
 from assistant.citations import best_quote, make_citation
 from assistant.extractive import select_sentences
@@ -72,6 +81,10 @@ class CriterionResult:
     status: Status
     matches: list[SentenceMatch] = field(default_factory=list)
     citation: int | None = None
+
+    def evidence(self) -> list[SentenceMatch]:
+        """The plan sentences that fulfil the criterion (empty unless "erfüllt")."""
+        return [m for m in self.matches if m.concrete] if self.status == "erfuellt" else []
 
     def to_contract(self) -> dict[str, Any]:
         vague = next((m for m in self.matches if not m.concrete), None)
@@ -131,6 +144,12 @@ class _Analysed:
     sentence: PlanSentence
     folded: str
     markers: tuple[str, ...]
+    parts: tuple[Statement, ...] = ()
+    stems: frozenset[str] = frozenset()
+
+    @property
+    def words(self) -> int:
+        return len(self.folded.split())
 
 
 def analyse_sentences(plan: Plan, config: CheckConfig) -> list[_Analysed]:
@@ -138,21 +157,54 @@ def analyse_sentences(plan: Plan, config: CheckConfig) -> list[_Analysed]:
     for s in plan.sentences:
         folded = fold_text(s.text)
         markers = tuple(dict.fromkeys(p.shown for p in config.vagueness if p.search(folded)))
-        out.append(_Analysed(s, folded, markers))
+        parts = statements(folded, config)
+        out.append(_Analysed(s, folded, markers, parts, affirmed_stems(parts)))
     return out
 
 
-def detect(analysed: list[_Analysed], factor: FactorConfig, config: CheckConfig) -> list[CriterionResult]:
-    """Status of each criterion of ``factor`` in the plan."""
+def _judge_sentence(
+    a: _Analysed,
+    criterion: Criterion,
+    config: CheckConfig,
+    similarities: dict[str, float] | None,
+) -> LexicalHit | None:
+    """Whether sentence ``a`` speaks about ``criterion`` (see ``assistant.check.match``)."""
+    if a.words < MIN_WORDS:
+        return None
+    hit = lexical(a.parts, a.stems, criterion)
+    if similarities is None:
+        return hit
+    nearest = max(similarities.values())
+    own = similarities[criterion.id]
+    if hit is not None and nearest - own > config.dense_margin:
+        return None  # the words are shared, but the sentence speaks about another criterion
+    if hit is None and own >= config.dense_alone and own >= nearest and not any(p.negated for p in a.parts):
+        markers = tuple(dict.fromkeys(m for p in a.parts for m in p.markers))
+        return LexicalHit(1, markers, " ; ".join(p.affirmed for p in a.parts))
+    return hit
+
+
+def detect(
+    analysed: list[_Analysed], factor: FactorConfig, config: CheckConfig, judge: SentenceJudge | None = None
+) -> list[CriterionResult]:
+    """Status of each criterion of ``factor`` in the plan; with a ``judge``, dense similarity takes part."""
+    all_criteria = [c for fc in config.factors.values() for c in fc.criteria]
+    sims: list[dict[str, float] | None] = [None] * len(analysed)
+    if judge is not None:
+        judge.prepare(a.sentence.text for a in analysed)
+        sims = [judge.similarities(a.sentence.text, all_criteria) for a in analysed]
     results = []
     for criterion in factor.criteria:
         scored = []
-        for a in analysed:
-            score = criterion.score(a.folded)
-            if not score:
+        for a, sim in zip(analysed, sims, strict=True):
+            hit = _judge_sentence(a, criterion, config, sim)
+            if hit is None:
                 continue
-            has_evidence = not criterion.evidence or any(config.evidence[e].search(a.folded) for e in criterion.evidence)
-            scored.append((score, SentenceMatch(a.sentence, a.markers, () if has_evidence else criterion.evidence)))
+            has_evidence = not criterion.evidence or any(
+                config.evidence[e].search(hit.evidence_text) for e in criterion.evidence
+            )
+            missing = () if has_evidence else criterion.evidence
+            scored.append((hit.score, SentenceMatch(a.sentence, hit.markers, missing)))
         # Concrete first, then the sentences that address the criterion most directly, then plan order.
         scored.sort(key=lambda sm: (not sm[1].concrete, -sm[0]))
         matches = [m for _, m in scored]
@@ -224,7 +276,7 @@ def is_statement(text: str) -> bool:
     """A quotable statement: a full sentence, not a heading, subtitle, list lead-in or a note about its own
     document."""
     t = text.strip()
-    return len(t.split()) >= 6 and t[-1] in ".!“\"" and "?" not in t[-3:] and not _SELF_REFERENCE.match(t)
+    return len(t.split()) >= 6 and t[-1] in '.!“"' and "?" not in t[-3:] and not _SELF_REFERENCE.match(t)
 
 
 def quotable(text: str) -> str:
@@ -365,7 +417,9 @@ def assess_factor(
     )
 
 
-def assess(plan: Plan, config: CheckConfig, retriever: HybridRetriever, base_url: str = "") -> list[FactorResult]:
+def assess(
+    plan: Plan, config: CheckConfig, retriever: HybridRetriever, base_url: str = ""
+) -> list[FactorResult]:
     """All five factors, in the order of ``assistant.types.FACTORS``."""
     analysed = analyse_sentences(plan, config)
     return [assess_factor(analysed, fc, config, retriever, base_url) for fc in config.factors.values()]

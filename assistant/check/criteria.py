@@ -3,6 +3,11 @@
 Keywords are matched as substrings of the folded sentence (lower case, umlauts without dots, ß as ss, the same
 folding the lexical index uses), so "Folgekosten" finds "Folgekostenrechnung" and "Zustaendigkeit" finds
 "Zuständigkeit". A keyword starting with ``re:`` is a regular expression over the folded text.
+
+Paraphrases are short phrases matched through the German analyzer of the lexical index: a sentence says the
+paraphrase when it contains every content word's stem, as a word or as a part of a compound ("Zeit der
+Parkplatzsuche messen" is said by "Die Suchzeit nach einem Parkplatz messen wir …" only if all three stems
+occur). ``exclude`` patterns name sentences that share a keyword but speak about something else.
 """
 
 from __future__ import annotations
@@ -15,11 +20,25 @@ from typing import Any
 import yaml
 
 from assistant.errors import ConfigError
-from assistant.retrieval.analyzer import fold
+from assistant.retrieval.analyzer import GermanAnalyzer, fold
 from assistant.types import FACTOR_LABELS, FACTORS
 
 DEFAULT_CRITERIA = Path(__file__).resolve().parent.parent / "data" / "check_factors.yaml"
 EVIDENCE_KINDS = ("amount", "date", "number", "actor")
+_analyzer: GermanAnalyzer | None = None
+
+
+def analyzer() -> GermanAnalyzer:
+    """The analyzer for paraphrases and plan sentences (the lexical index's, with its built-in vocabulary)."""
+    global _analyzer
+    if _analyzer is None:
+        _analyzer = GermanAnalyzer()
+    return _analyzer
+
+
+def stems(text: str) -> frozenset[str]:
+    """Stems of the words of ``text`` and of the parts of its compounds."""
+    return frozenset(analyzer().analyze(text))
 
 
 def fold_text(text: str) -> str:
@@ -48,14 +67,29 @@ class Criterion:
     critical: bool
     query: str
     step: str
+    paraphrases: tuple[str, ...] = ()
+    paraphrase_stems: tuple[frozenset[str], ...] = ()
+    exclude: tuple[Pattern, ...] = ()
+
+    @property
+    def descriptions(self) -> tuple[str, ...]:
+        """What the criterion means, in words: compared with plan sentences by dense similarity."""
+        return (self.label, self.query, *self.paraphrases)
 
     def matches(self, folded: str) -> bool:
         return self.score(folded) > 0
 
-    def score(self, folded: str) -> int:
-        """How strongly a sentence addresses the criterion: keywords found plus combinations fully met (0: not)."""
+    def score(self, folded: str, sentence_stems: frozenset[str] = frozenset()) -> int:
+        """How strongly a sentence addresses the criterion: keywords found plus combinations fully met plus
+        paraphrases said (0: not, or an ``exclude`` pattern says it speaks about something else)."""
+        if any(p.search(folded) for p in self.exclude):
+            return 0
         hits = sum(p.search(folded) for p in self.keywords)
-        hits += sum(all(any(p.search(folded) for p in group) for group in combo) for combo in self.combinations)
+        hits += sum(
+            all(any(p.search(folded) for p in group) for group in combo) for combo in self.combinations
+        )
+        if sentence_stems:
+            hits += sum(bool(ps) and ps <= sentence_stems for ps in self.paraphrase_stems)
         return hits
 
 
@@ -76,6 +110,8 @@ class CheckConfig:
     evidence: dict[str, Pattern]
     green_from: float
     yellow_from: float
+    dense_alone: float = 1.0
+    dense_margin: float = 1.0
 
     def topics(self) -> dict[str, FactorConfig]:
         """Known building-block topics (case-insensitive) → their factor."""
@@ -140,8 +176,9 @@ def load_config(path: Path | None = None) -> CheckConfig:
                 tuple(tuple(_pattern(k, where) for k in group) for group in combo)
                 for combo in c.get("combinations") or []
             )
-            if not keywords and not combos:
-                raise _bad(f"{where}: 'keywords' oder 'combinations' angeben")
+            paraphrases = tuple(str(x) for x in c.get("paraphrases") or [])
+            if not keywords and not combos and not paraphrases:
+                raise _bad(f"{where}: 'keywords', 'combinations' oder 'paraphrases' angeben")
             criteria.append(
                 Criterion(
                     id=str(c["id"]),
@@ -152,6 +189,9 @@ def load_config(path: Path | None = None) -> CheckConfig:
                     critical=bool(c.get("critical", False)),
                     query=str(c.get("query") or c["label"]),
                     step=str(c.get("step") or f"{c['label']}: im Plan ergänzen."),
+                    paraphrases=paraphrases,
+                    paraphrase_stems=tuple(stems(x) for x in paraphrases),
+                    exclude=tuple(_pattern(k, where) for k in c.get("exclude") or []),
                 )
             )
         if not criteria:
@@ -164,4 +204,13 @@ def load_config(path: Path | None = None) -> CheckConfig:
             topic_query=str(spec.get("topic_query") or spec.get("topic") or FACTOR_LABELS[factor]),
             criteria=tuple(criteria),
         )
-    return CheckConfig(factors, vagueness, evidence, green, yellow)
+    matching = raw.get("matching") or {}
+    return CheckConfig(
+        factors,
+        vagueness,
+        evidence,
+        green,
+        yellow,
+        dense_alone=float(matching.get("dense_alone", 1.0)),
+        dense_margin=float(matching.get("dense_margin", 1.0)),
+    )
