@@ -89,10 +89,14 @@ def verify_quote(quote_text: str, chunk: Chunk) -> bool:
     return bool(quote_text) and quote_text in chunk.text
 
 
-def make_citation(n: int, hit: ScoredChunk, quote_text: str, base_url: str = "") -> Citation:
+def make_citation(
+    n: int, hit: ScoredChunk, quote_text: str, base_url: str = "", answer_span: tuple[int, int] | None = None
+) -> Citation:
     c = hit.chunk
     if not verify_quote(quote_text, c):  # never show a quote that is not in the document
         raise ValueError(f"quote not found in chunk {c.id}")
+    if answer_span is not None and not 0 <= answer_span[0] < answer_span[1] <= len(quote_text):
+        raise ValueError(f"answer span {answer_span} outside the quote of chunk {c.id}")
     year = c.metadata.get("year")
     return Citation(
         n=n,
@@ -105,16 +109,19 @@ def make_citation(n: int, hit: ScoredChunk, quote_text: str, base_url: str = "")
         year=int(year) if isinstance(year, int) and year > 0 else None,
         url=document_url(c, base_url),
         doc_id=c.doc_id,
+        answer_span=answer_span,
     )
 
 
-def citations_for(hits: Sequence[ScoredChunk], numbers: Sequence[int], answer_text: str, base_url: str = "") -> list[Citation]:
+def citations_for(
+    hits: Sequence[ScoredChunk], numbers: Sequence[int], answer_text: str, base_url: str = ""
+) -> list[Citation]:
     """Citations for the given 1-based source numbers, renumbered 1..m, each with its best verbatim quote."""
     out: list[Citation] = []
     for new_n, old_n in enumerate(numbers, start=1):
         hit = hits[old_n - 1]
-        sentences_citing = " ".join(
-            s.text for s in split_sentences(answer_text) if f"[{new_n}]" in s.text
-        ) or answer_text
+        sentences_citing = (
+            " ".join(s.text for s in split_sentences(answer_text) if f"[{new_n}]" in s.text) or answer_text
+        )
         out.append(make_citation(new_n, hit, best_quote(hit.chunk, sentences_citing), base_url))
     return out

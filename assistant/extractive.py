@@ -1,11 +1,13 @@
-"""Extractive answers: verbatim sentences from the best passages, each with its ``[n]``.
+"""Extractive answers: verbatim sentences from the best passages, each with its ``[n]``, the answer first.
 
-No word is invented: every sentence of the answer body is a substring of a cited chunk. Sentences are scored by
+No word is invented: every sentence of the answer body is a substring of a cited chunk. Only prose is quoted (no
+URLs, commands, code, paths, markup or navigation; see `assistant.text.prose_problem`). Sentences are scored by
 how many of the question's (stemmed, compound-split) terms they contain, weighted by how rare each term is among
 the candidate passages (terms only in the section heading or the sentence before count at a reduced weight, so
-"Sie sollte kurz sein" under "Die Beschlussvorlage" is about the Beschlussvorlage), plus the retrieval rank of
-their passage; near-duplicates are skipped; the chosen ones
-are grouped by passage and kept in document order so the answer reads like a short excerpt.
+"Sie sollte kurz sein" under "Die Beschlussvorlage" is about the Beschlussvorlage), by whether they hold the kind
+of expression the question asks for (a date for "wann", an amount for "wie hoch", see `assistant.answer_types`),
+plus the retrieval rank of their passage; near-duplicates are skipped. The best sentence leads (the one a person
+would read out as the answer), followed by at most two supporting ones, grouped by passage in document order.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answer_types import AnswerType, answer_span, answer_strength, question_type
 from assistant.retrieval.analyzer import GermanAnalyzer
-from assistant.text import Sentence, looks_like_injection, split_sentences
+from assistant.text import Sentence, looks_like_injection, prose_problem, split_sentences
 from assistant.types import ScoredChunk
 
-MAX_SENTENCES = 4
+#: The answer sentence plus at most two supporting quotes; more on request (API/CLI parameter, "weitere Belege").
+MAX_SENTENCES = 3
+#: Upper bound for the request parameter.
+MAX_SENTENCES_LIMIT = 8
 MAX_CHARS = 900
 MIN_SENTENCE_CHARS = 25
 MAX_SENTENCE_CHARS = 450
@@ -28,6 +34,12 @@ QUOTE_SPAN = 600
 #: 0.600 -> 0.600. Context only sharpens sentences that match by themselves: letting it carry a sentence alone
 #: gave 0.642 but 0.578 on the fact sheets and quoted marginal sentences under a matching heading.
 CONTEXT_WEIGHT = 0.5
+#: Bonus for a sentence that holds the kind of expression the question asks for (full for a strong expression
+#: such as "1. Januar 2021" for "wann", half for a weak one such as a bare year). Tuned with `lotse eval` on the
+#: sample set and the dev split of the real documents, see ANSWER_TYPE_BONUS's note in the issue report.
+ANSWER_TYPE_BONUS = 0.3
+#: Weight of a query term found only inside a compound of the sentence.
+COMPOUND_WEIGHT = 0.7
 
 LEAD = {
     "de": "Wörtliche Auszüge aus den Quellen:",
@@ -40,22 +52,34 @@ class Pick:
     hit_index: int  # index into the hits given to compose()
     sentence: Sentence
     score: float
+    #: Offsets inside ``sentence.text`` of the expression that answers the question (a date, an amount), if any.
+    span: tuple[int, int] | None = None
 
 
 def _quotable(text: str) -> bool:
-    """Prose sentences only: no table rows, no headings or lead-ins ending in a colon, no fragments, and
-    nothing that tries to instruct a model (text planted in a document is never quoted)."""
+    """Prose sentences only: no table rows, no headings or lead-ins ending in a colon, no fragments, no URLs,
+    code or markup, and nothing that tries to instruct a model (text planted in a document is never quoted)."""
     return (
         MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS
         and not text.endswith(":")
         and text.count(" | ") < 2
         and sum(ch.isalpha() for ch in text) > 0.6 * len(text)
+        and prose_problem(text) is None
         and not looks_like_injection(text)
     )
 
 
 def _terms(analyzer: GermanAnalyzer, text: str) -> set[str]:
     return set(analyzer.analyze(text))
+
+
+_COMPOUND_MARK = "\0compound:"
+
+
+def _compound_hits(query_terms: set[str], terms: set[str]) -> set[str]:
+    """Query terms (5+ letters) found only inside a longer term, plus a mark that says they were partial."""
+    found = {t for t in query_terms - terms if len(t) >= 5 and any(t in u for u in terms if len(u) > len(t))}
+    return found | {_COMPOUND_MARK + t for t in found}
 
 
 def select_sentences(
@@ -78,6 +102,10 @@ def select_sentences(
             previous = terms if quotable and s.text.rstrip()[-1:] in ".!?" else set()
     if not candidates:
         return []
+    kind: AnswerType | None = question_type(question)
+    # A query term inside a compound of the sentence ("Übergang" in "Betriebsübergang") counts at a reduced
+    # weight: the analyzer splits only compounds it knows.
+    candidates = [(i, s, terms | _compound_hits(query_terms, terms), ctx) for i, s, terms, ctx in candidates]
     # Rare terms among the candidates say more about relevance than ubiquitous ones.
     df = {t: sum(t in terms for _, _, terms, _ in candidates) for t in query_terms}
     n = len(candidates)
@@ -87,14 +115,17 @@ def select_sentences(
     for i, s, terms, context in candidates:
         # Terms of the section heading and the sentence before count at a reduced weight: "Sie sollte kurz
         # sein; ... höchstens vier Seiten" under "Die Beschlussvorlage" is about the Beschlussvorlage.
-        own = sum(weight[t] for t in query_terms & terms)
+        own = sum(weight[t] for t in query_terms & terms) - (1 - COMPOUND_WEIGHT) * sum(
+            weight[t] for t in query_terms & terms if _COMPOUND_MARK + t in terms
+        )
         if own <= 0:
             continue  # context only sharpens a sentence that matches by itself; it never carries one alone
         around = (context - terms) & query_terms
         overlap = (own + CONTEXT_WEIGHT * sum(weight[t] for t in around)) / total
         rank_bonus = 0.25 / (1 + i)
         length_penalty = 0.1 if len(s.text) > 300 else 0.0
-        scored.append(Pick(i, s, overlap + rank_bonus - length_penalty))
+        typed = ANSWER_TYPE_BONUS * answer_strength(kind, s.text)
+        scored.append(Pick(i, s, overlap + typed + rank_bonus - length_penalty, answer_span(kind, s.text)))
     scored.sort(key=lambda p: p.score, reverse=True)
 
     chosen: list[Pick] = []
@@ -120,12 +151,16 @@ def select_sentences(
         chars += len(pick.sentence.text)
         if len(chosen) == max_sentences:
             break
-    # Readable order: passages by their first chosen sentence's score, sentences in document order.
-    first_seen: dict[int, int] = {}
-    for order, pick in enumerate(chosen):
+    # The answer first; the supporting sentences after it, by passage (in the order of their best sentence's
+    # score) and in document order within a passage, so they read like a short excerpt.
+    if not chosen:
+        return []
+    lead, rest = chosen[0], chosen[1:]
+    first_seen: dict[int, int] = {lead.hit_index: 0}
+    for order, pick in enumerate(rest, start=1):
         first_seen.setdefault(pick.hit_index, order)
-    chosen.sort(key=lambda p: (first_seen[p.hit_index], p.sentence.start))
-    return chosen
+    rest.sort(key=lambda p: (first_seen[p.hit_index], p.sentence.start))
+    return [lead, *rest]
 
 
 def compose(picks: Sequence[Pick], language: str) -> tuple[str, list[int]]:

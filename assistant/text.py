@@ -7,14 +7,108 @@ from dataclasses import dataclass
 
 # Abbreviations after which a period does not end a sentence (lower-cased, without the final period).
 _ABBREVIATIONS = {
-    "z. b", "z.b", "d. h", "d.h", "u. a", "u.a", "bzw", "ca", "vgl", "ggf", "evtl", "inkl", "zzgl", "nr", "abs",
-    "art", "s", "bspw", "usw", "etc", "dr", "prof", "str", "mio", "mrd", "tsd", "jh", "gem", "i. d. r", "i.d.r",
-    "o. ä", "u. ä", "sog", "max", "min", "bzgl", "einschl", "insb", "rd", "e. v", "e.v", "gmbh", "kap", "abb",
-    "tab", "anm", "hrsg", "aufl", "jan", "feb", "okt", "nov", "dez", "sept", "z", "d", "u", "i", "o",
+    "z. b",
+    "z.b",
+    "d. h",
+    "d.h",
+    "u. a",
+    "u.a",
+    "bzw",
+    "ca",
+    "vgl",
+    "ggf",
+    "evtl",
+    "inkl",
+    "zzgl",
+    "nr",
+    "abs",
+    "art",
+    "s",
+    "bspw",
+    "usw",
+    "etc",
+    "dr",
+    "prof",
+    "str",
+    "mio",
+    "mrd",
+    "tsd",
+    "jh",
+    "gem",
+    "i. d. r",
+    "i.d.r",
+    "o. ä",
+    "u. ä",
+    "sog",
+    "max",
+    "min",
+    "bzgl",
+    "einschl",
+    "insb",
+    "rd",
+    "e. v",
+    "e.v",
+    "gmbh",
+    "kap",
+    "abb",
+    "tab",
+    "anm",
+    "hrsg",
+    "aufl",
+    "jan",
+    "feb",
+    "okt",
+    "nov",
+    "dez",
+    "sept",
+    "z",
+    "d",
+    "u",
+    "i",
+    "o",
 }
 
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"”“»)]?\s+(?=[\"„“«(]?[A-ZÄÖÜ0-9])")
-_LIST_MARKER = re.compile(r"^\s*(?:[-–•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
+_LIST_MARKER = re.compile(r"^\s*(?:(?:[-–•*▪◦]|\d{1,2}[.)]|[a-z][.)])\s+)?(?:\[[ xX]\]\s+)?")
+# Segments of one line: bullets inside a line ("… • Zweiter Punkt") start a new list item as a line break does.
+_SEGMENT = re.compile(r"[^\n•▪◦]+")
+_MONTHS = (
+    "januar",
+    "februar",
+    "märz",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "dezember",
+    "jan",
+    "feb",
+    "mär",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "okt",
+    "nov",
+    "dez",
+)
+# "… z. B.", "(bzw.", ", d. h." at the end of a candidate sentence: the period belongs to the abbreviation.
+_ENDS_WITH_ABBREVIATION = re.compile(
+    r"(?:^|[^\w.])(?:"
+    + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True))
+    + r")\.$",
+    re.IGNORECASE,
+)
+_OPENERS = "([{„“\"'»«‚"
+#: A parenthesis left open this many characters before a boundary is taken as lost (PDF residue), not as one
+#: the sentence is still inside.
+_MAX_PAREN_SPAN = 300
 
 
 @dataclass(frozen=True)
@@ -27,27 +121,47 @@ class Sentence:
 def split_sentences(text: str) -> list[Sentence]:
     """Split German prose into sentences, keeping offsets into ``text``.
 
-    Line breaks that separate list items or paragraphs always end a sentence; periods after common
-    abbreviations ("z. B.", "bzw.", "Abs.") and ordinal numbers do not.
+    Line breaks and bullets that separate list items or paragraphs always end a sentence; periods after common
+    abbreviations ("z. B.", "(bzw.", "Abs."), ordinal numbers and dates ("1. Januar 2021", "am 21.4. 2015") do
+    not, and neither does a period inside parentheses that close later ("(vgl. Anlage 2. Teil B)").
     """
     out: list[Sentence] = []
-    for line_match in re.finditer(r"[^\n]+", text):
-        line, base = line_match.group(0), line_match.start()
+    for seg in _SEGMENT.finditer(text):
+        line, base = seg.group(0), seg.start()
         marker = _LIST_MARKER.match(line)
-        skip = marker.end() if marker else 0
-        start = skip
+        start = marker.end() if marker else 0
         for m in _BOUNDARY.finditer(line):
-            candidate = line[start : m.start()].rstrip()
-            last_word = re.search(r"(\S+)\.$", candidate)
-            if last_word:
-                word = last_word.group(1).lower().rstrip(".")
-                tail = candidate[-6:].lower().rstrip(".")
-                if word in _ABBREVIATIONS or tail.strip() in _ABBREVIATIONS or word.isdigit():
-                    continue
+            if m.start() <= start:
+                continue
+            if not _ends_sentence(line, start, m):
+                continue
             _emit(out, line, base, start, m.start())
             start = m.end()
         _emit(out, line, base, start, len(line))
     return out
+
+
+def _ends_sentence(line: str, start: int, m: re.Match[str]) -> bool:
+    candidate = line[start : m.start()].rstrip()
+    following = line[m.end() :]
+    last_word = re.search(r"(\S+)\.$", candidate)
+    if last_word:
+        word = last_word.group(1).lower().rstrip(".").lstrip(_OPENERS)
+        if _ENDS_WITH_ABBREVIATION.search(candidate):
+            return False
+        next_word = re.match(r"[\"„“«(]?(\w+)", following)
+        nxt = next_word.group(1).lower() if next_word else ""
+        if re.fullmatch(r"\d{1,2}", word):  # ordinal ("im 19. Jahrhundert") or day ("1. Januar")
+            return False
+        if re.fullmatch(r"\d{1,2}\.\d{1,2}", word) and (nxt.isdigit() or nxt in _MONTHS):  # "21.4. 2015"
+            return False
+    # Inside a parenthesis that closes later on the line: "(vgl. Anlage 2. Teil B)" is one sentence.
+    opened = line.rfind("(", start, m.start())
+    if opened >= 0 and line.count("(", start, m.start()) > line.count(")", start, m.start()):
+        close = line.find(")", m.start())
+        if close >= 0 and close - opened <= _MAX_PAREN_SPAN:
+            return False
+    return True
 
 
 def _emit(out: list[Sentence], line: str, base: int, start: int, end: int) -> None:
@@ -61,14 +175,81 @@ def _emit(out: list[Sentence], line: str, base: int, start: int, end: int) -> No
 
 
 _EN_WORDS = {
-    "the", "what", "how", "which", "who", "when", "where", "why", "is", "are", "does", "do", "can", "should",
-    "of", "and", "to", "in", "for", "with", "after", "funding", "city", "cities", "municipality", "municipalities",
-    "please", "ignore", "print", "your", "you", "my", "this", "that", "it",
+    "the",
+    "what",
+    "how",
+    "which",
+    "who",
+    "when",
+    "where",
+    "why",
+    "is",
+    "are",
+    "does",
+    "do",
+    "can",
+    "should",
+    "of",
+    "and",
+    "to",
+    "in",
+    "for",
+    "with",
+    "after",
+    "funding",
+    "city",
+    "cities",
+    "municipality",
+    "municipalities",
+    "please",
+    "ignore",
+    "print",
+    "your",
+    "you",
+    "my",
+    "this",
+    "that",
+    "it",
 }
 _DE_WORDS = {
-    "der", "die", "das", "und", "wie", "was", "welche", "wer", "wann", "wo", "warum", "ist", "sind", "kann",
-    "können", "soll", "muss", "für", "mit", "nach", "von", "zu", "im", "in", "den", "dem", "eine", "ein", "es",
-    "nicht", "auf", "bei", "gibt", "wird", "werden", "kommune", "kommunen", "förderung",
+    "der",
+    "die",
+    "das",
+    "und",
+    "wie",
+    "was",
+    "welche",
+    "wer",
+    "wann",
+    "wo",
+    "warum",
+    "ist",
+    "sind",
+    "kann",
+    "können",
+    "soll",
+    "muss",
+    "für",
+    "mit",
+    "nach",
+    "von",
+    "zu",
+    "im",
+    "in",
+    "den",
+    "dem",
+    "eine",
+    "ein",
+    "es",
+    "nicht",
+    "auf",
+    "bei",
+    "gibt",
+    "wird",
+    "werden",
+    "kommune",
+    "kommunen",
+    "förderung",
 }
 
 
@@ -123,3 +304,57 @@ def looks_like_injection(question: str) -> bool:
         if _INJECTION.search(decoded):
             return True
     return False
+
+
+_URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*")
+_MARKUP = re.compile(
+    r"\[@?[\w-]+\([^)]*\)\]|\[\[|\]\]|\]\(|\{\{|\}\}|\{%|%\}|</?[a-zA-Z][\w-]*[\s>/]|`|\[\^|&[a-z]+;|"
+    r"^\s*[#>]+\s|\*\*|__|^\s*\|"
+)
+_SHELL = re.compile(
+    r"^\s*(?:\$\s|>\s|#\s*(?:npm|pip|git)|(?:npm|npx|pip3?|git|make|cd|sudo|docker|docker-compose|curl|wget|yarn|"
+    r"python3?|node|bash|sh|apt(?:-get)?|brew|mkdir|cp|mv|rm|ls|cat|export|source)\s+[-\w./:~$@=]+)"
+)
+_CODE = re.compile(
+    r"[{};]\s*$|=>|==|!=|&&|\|\||\w+\([^()]*\)\s*[;{.]|\b(?:def|import|function|const|let|var|return|class)\s+\w|"
+    r"\b\w+_\w+\b|\b[a-z]+[A-Z]\w*\(|\s--?[a-z][\w-]+(?:=\S+)?"
+)
+_PATH = re.compile(
+    r"(?:^|[\s(])(?:~|\.{1,2})?/[\w.-]+/[\w./-]+|\b[A-Za-z]:\\|\b[\w-]+/[\w-]+\.(?:md|py|js|json|ya?ml|"
+    r"html?|txt|csv|pdf|sh|toml|cfg|ini)\b"
+)
+_NAVIGATION = re.compile(
+    r"\b(?:zum\s+inhalt|zur\s+navigation|springen|startseite|hauptmenü|menü|impressum|datenschutz\w*|barrierefreiheit|"
+    r"kontakt|sitemap|nach\s+oben|zurück|weiter(?:lesen)?|mehr\s+erfahren|seite\s+\d+\s+von\s+\d+|teilen|drucken|"
+    r"cookie\w*|anmelden|suche|skip\s+to|read\s+more|home)\b",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"\s[|›»>/·]\s")
+
+
+def prose_problem(text: str) -> str | None:
+    """Why ``text`` is not a prose sentence a person could quote, or None when it is.
+
+    Rejected: bare URLs (or sentences mostly made of links), shell commands, code, file paths, link or citation
+    markup (Markdown, Liquid, ``[@link(...)]``), navigation text, and sentences that end inside a parenthesis.
+    """
+    urls = sum(len(m.group(0)) for m in _URL.finditer(text))
+    words_outside = len(_URL.sub(" ", text).split())
+    if urls and (urls > 0.25 * len(text) or words_outside < 6):
+        return "url"
+    if _MARKUP.search(text):
+        return "markup"
+    if _SHELL.search(text):
+        return "shell"
+    if len(_CODE.findall(text)) >= 1 and sum(ch in "{}[]()<>=;$`\\|_" for ch in text) > 0.04 * len(text):
+        return "code"
+    if _PATH.search(text):
+        return "path"
+    if text.count("(") > text.count(")"):
+        return "parenthesis"
+    separators = len(_SEPARATORS.findall(text))
+    navigation = len(_NAVIGATION.findall(text))
+    unfinished = not text.rstrip().endswith((".", "!", "?", "“", '"', ")"))
+    if separators >= 2 or (navigation and unfinished and (navigation >= 2 or len(text.split()) < 8)):
+        return "navigation"
+    return None

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from assistant.extractive import select_sentences
+import pytest
+
+from assistant.answer_types import answer_span, question_type
+from assistant.extractive import MAX_SENTENCES, select_sentences
 from assistant.retrieval.analyzer import GermanAnalyzer
+from assistant.text import prose_problem, split_sentences
 from assistant.types import Chunk, ScoredChunk
 
 TEXT = (
@@ -14,13 +18,24 @@ TEXT = (
 
 
 def _hit(section: str, text: str = TEXT, rank: int = 1) -> ScoredChunk:
-    chunk = Chunk(id=f"d:v:{rank:05d}", doc_id="d", version="v", text=text, source="leitfaden.md", title="Leitfaden",
-                  page=None, section=section, chunk_index=rank, char_start=0, char_end=len(text))
+    chunk = Chunk(
+        id=f"d:v:{rank:05d}",
+        doc_id="d",
+        version="v",
+        text=text,
+        source="leitfaden.md",
+        title="Leitfaden",
+        page=None,
+        section=section,
+        chunk_index=rank,
+        char_start=0,
+        char_end=len(text),
+    )
     return ScoredChunk(chunk, 1.0 / rank, rank)
 
 
 def test_section_heading_gives_a_sentence_its_subject() -> None:
-    """"Sie sollte kurz sein" is about the Beschlussvorlage only through its heading."""
+    """ "Sie sollte kurz sein" is about the Beschlussvorlage only through its heading."""
     analyzer = GermanAnalyzer()
     question = "Wie viele Seiten Umfang sollte eine Beschlussvorlage haben?"
     picks = select_sentences(question, [_hit("2. Rat › 2.1 Die Beschlussvorlage")], analyzer)
@@ -54,3 +69,170 @@ def test_a_line_fragment_passes_nothing_on() -> None:
     assert second_score("Die Beschlussvorlage der Stadt zum Betrieb kam im Mai.") > second_score(
         "Die Beschlussvorlage der Stadt zum Betrieb"
     )
+
+
+# --- sentence splitting around German abbreviations, dates, ordinals and list items --------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Die Gruppe trifft sich monatlich (z.B. Treffen im Rathaus oder online) und plant Projekte. Danach mehr.",
+            [
+                "Die Gruppe trifft sich monatlich (z.B. Treffen im Rathaus oder online) und plant Projekte.",
+                "Danach mehr.",
+            ],
+        ),
+        (
+            "Das gilt ggf. Auch für Landkreise bzw. Ämter. Neuer Satz.",
+            ["Das gilt ggf. Auch für Landkreise bzw. Ämter.", "Neuer Satz."],
+        ),
+        (
+            "Nach Nr. 5 Abs. 3 S. 2 der Satzung gilt das. Neuer Satz.",
+            ["Nach Nr. 5 Abs. 3 S. 2 der Satzung gilt das.", "Neuer Satz."],
+        ),
+        (
+            "Es kostet ca. 5 Mio. Euro, d. h. Sie brauchen einen Beschluss. Ende.",
+            ["Es kostet ca. 5 Mio. Euro, d. h. Sie brauchen einen Beschluss.", "Ende."],
+        ),
+        (
+            "Am 1. Januar 2021 trat es in Kraft. Seit 21.4.2015 gilt es. Im 19. Jahrhundert nicht.",
+            ["Am 1. Januar 2021 trat es in Kraft.", "Seit 21.4.2015 gilt es.", "Im 19. Jahrhundert nicht."],
+        ),
+        (
+            "Das endete im Jahr 2020. Danach kam der Regelbetrieb.",
+            ["Das endete im Jahr 2020.", "Danach kam der Regelbetrieb."],
+        ),
+        (
+            "Siehe die Liste (vgl. Anlage 2. Teil B der Vorlage) und weiter. Gut so.",
+            ["Siehe die Liste (vgl. Anlage 2. Teil B der Vorlage) und weiter.", "Gut so."],
+        ),
+        (
+            "Es gibt zwei Wege (d. h. Eigenbetrieb oder AöR). Beide gehen.",
+            ["Es gibt zwei Wege (d. h. Eigenbetrieb oder AöR).", "Beide gehen."],
+        ),
+        (
+            "- [ ] Die Matrix ist abgestimmt.\n1. Der erste Punkt.\n• Erster Punkt • Zweiter Punkt",
+            ["Die Matrix ist abgestimmt.", "Der erste Punkt.", "Erster Punkt", "Zweiter Punkt"],
+        ),
+    ],
+)
+def test_sentences_split_at_sentence_ends_only(text: str, expected: list[str]) -> None:
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == expected
+    assert all(text[s.start : s.end] == s.text for s in sentences)  # offsets point at the verbatim text
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("https://github.com/technologiestiftung/lab-site", "url"),
+        ("Mehr unter https://example.org/projekte/strategie/entwurf-2024.html", "url"),
+        ("npm install && npm run build", "shell"),
+        ("git clone https://github.com/okfde/codefor.de.git", "url"),
+        ("pip install -r requirements.txt", "shell"),
+        ("Der Senat hat die Regeln beschlossen [@link(EGOVGBLN)] und umgesetzt.", "markup"),
+        ("Details stehen in der [Dokumentation](docs/index.md) des Projekts.", "markup"),
+        ("{% include figure.html src='bild.png' %}", "markup"),
+        ("const result = fetchData(url);", "code"),
+        ("Die Konfiguration liegt unter /etc/lotse/config.yml bereit.", "path"),
+        ("Die Gruppe trifft sich monatlich (z.B.", "parenthesis"),
+        ("Startseite › Projekte › Open Data", "navigation"),
+        ("Zum Inhalt springen", "navigation"),
+    ],
+)
+def test_non_prose_is_not_quotable(text: str, problem: str) -> None:
+    assert prose_problem(text) == problem
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Stadt fördert das Projekt mit 2 Mio. Euro bis Ende 2025.",
+        "Das Onlinezugangsgesetz (OZG) verpflichtet Bund und Länder zu digitalen Verwaltungsleistungen.",
+        "Die Plattform decidim.org erlaubt Abstimmungen über Vorschläge der Bürgerinnen und Bürger.",
+        "Die Verwaltung wird das Angebot weiter betreiben und regelmäßig über die Nutzung berichten.",
+    ],
+)
+def test_prose_is_quotable(text: str) -> None:
+    assert prose_problem(text) is None
+
+
+# --- answer types: the sentence that holds the asked-for expression leads ------------------------------------
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Wann wurde die Strategie beschlossen?", "date"),
+        ("Bis wann läuft die Förderung?", "date"),
+        ("Wann ist eine Datenschutz-Folgenabschätzung nötig?", "condition"),
+        ("Wie hoch ist der Eigenanteil der Kommune?", "amount"),
+        ("Wie viele Sensoren wurden installiert?", "amount"),
+        ("Wie viele Jahre dauert die Förderung?", "duration"),
+        ("Wie lange dauert die Übergabe?", "duration"),
+        ("Wer schreibt die Entwürfe der Strategie?", "actor"),
+        ("Wie oft trifft sich die Community?", "frequency"),
+        ("Welche Plattformen werden genutzt?", "named"),
+        ("Warum braucht die Lösung eine Haushaltsposition?", "reason"),
+        ("Wie gelingt die Verstetigung?", None),
+    ],
+)
+def test_question_types(question: str, kind: str | None) -> None:
+    assert question_type(question) == kind
+
+
+def test_the_sentence_with_the_asked_for_expression_leads_and_its_span_is_marked() -> None:
+    analyzer = GermanAnalyzer()
+    text = (
+        "Die Community des OK Lab trifft sich zum Austausch über offene Daten in der Stadt. "
+        "Das OK Lab Musterstadt trifft sich jeden zweiten Dienstag im Monat in der Stadtbibliothek. "
+        "Neue Mitglieder der Community sind beim Treffen jederzeit willkommen."
+    )
+    picks = select_sentences("Wie oft trifft sich die Community des OK Lab?", [_hit("", text)], analyzer)
+    lead = picks[0]
+    assert lead.sentence.text.startswith("Das OK Lab Musterstadt trifft sich jeden zweiten Dienstag")
+    assert lead.span is not None
+    assert (
+        lead.sentence.text[lead.span[0] : lead.span[1]] == "im Monat"
+        or "Monat" in lead.sentence.text[lead.span[0] : lead.span[1]]
+    )
+    assert len(picks) <= 3
+
+
+def test_dates_and_amounts_are_marked() -> None:
+    sentence = "Der Rat beschloss am 1. Januar 2021 ein Budget von rund 395.000 Euro pro Jahr."
+    a, b = answer_span("date", sentence) or (0, 0)
+    assert sentence[a:b] == "1. Januar 2021"
+    a, b = answer_span("amount", sentence) or (0, 0)
+    assert sentence[a:b] == "rund 395.000 Euro"
+
+
+def test_short_by_default_more_on_request() -> None:
+    analyzer = GermanAnalyzer()
+    details = [
+        "Kosten und Personal",
+        "Verträge mit Dienstleistern",
+        "Datenschutz und Sicherheit",
+        "Wartung nachts",
+        "Schulungen für Ämter",
+        "Schnittstellen zu Fachverfahren",
+    ]
+    hits = [
+        _hit("", f"Die Beschlussvorlage beschreibt für den Betrieb der Plattform auch {d}.", n)
+        for n, d in enumerate(details, start=1)
+    ]
+    question = "Was beschreibt die Beschlussvorlage zum Betrieb der Plattform?"
+    assert len(select_sentences(question, hits, analyzer)) <= MAX_SENTENCES == 3
+    assert len(select_sentences(question, hits, analyzer, max_sentences=5)) > 3
+
+
+def test_urls_commands_and_markup_are_never_quoted() -> None:
+    analyzer = GermanAnalyzer()
+    text = (
+        "Die Entwürfe der Strategie schreibt ein Redaktionsteam: https://github.com/stadt/strategie\n"
+        "npm install && npm run build schreibt die Entwürfe der Strategie als Webseite.\n"
+        "Die Entwürfe der Strategie schreibt das Redaktionsteam der Stadtverwaltung [@link(STRAT)] gemeinsam.\n"
+        "Die Entwürfe der Strategie schreibt ein Redaktionsteam aus Verwaltung und Zivilgesellschaft."
+    )
+    picks = select_sentences("Wer schreibt die Entwürfe der Strategie?", [_hit("", text)], analyzer)
+    assert [p.sentence.text for p in picks] == [
+        "Die Entwürfe der Strategie schreibt ein Redaktionsteam aus Verwaltung und Zivilgesellschaft."
+    ]
