@@ -16,12 +16,19 @@ Report (JSON, one object)::
      "by_kind": {kind: {"n", "hit@1", "hit@5", "mrr@10"}},
      "followup": {"n", "hit@5", "standalone_hit@5"},
      "abstention": {"out_of_scope_abstained", "answerable_abstained"},
-     "answers": {"n", "citations_valid", "sentences_verbatim", "phrase_in_answer"},
+     "answers": {"n", "citations_valid", "sentences_verbatim", "phrase_in_answer", "phrase_in_first_quote",
+                 "quotes_per_answer", "non_prose_quotes", "unsupported_sentences"},
+     "by_split": {split: {"answerable", "hit@5", "answers": {...as above}}}   (only for sets with a "split" field)
      "latency_ms": {"retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95"},
      "misses": [{"id", "question", "expected", "top"}]}
 
 ``answers.phrase_in_answer`` is the share of answerable questions whose answer text itself contains the
-expected phrase: what the user reads, where ``hit@k`` only says the passage was among the sources.
+expected phrase: what the user reads, where ``hit@k`` only says the passage was among the sources;
+``phrase_in_first_quote`` asks the same of the first quoted sentence (the one a person reads out as the answer;
+for a language-model answer, its first citation's quote). ``non_prose_quotes`` counts quotes that are mostly
+URL, code, path or markup; ``unsupported_sentences`` counts language-model sentences whose numbers, dates or
+names no cited passage carries. Question sets with a ``split`` field ("dev"/"test") are also reported per split:
+tune on "dev", report "test".
 """
 
 from __future__ import annotations
@@ -53,10 +60,13 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
             item = json.loads(line)
         except json.JSONDecodeError as e:
             raise InputError(
-                f"{path}, Zeile {number}: kein gültiges JSON ({e.msg}).", f"{path}, line {number}: invalid JSON."
+                f"{path}, Zeile {number}: kein gültiges JSON ({e.msg}).",
+                f"{path}, line {number}: invalid JSON.",
             ) from e
         if not isinstance(item, dict) or "question" not in item:
-            raise InputError(f"{path}, Zeile {number}: Feld 'question' fehlt.", f"{path}, line {number}: no question.")
+            raise InputError(
+                f"{path}, Zeile {number}: Feld 'question' fehlt.", f"{path}, line {number}: no question."
+            )
         items.append(item)
     return items
 
@@ -101,11 +111,8 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
     misses: list[dict[str, Any]] = []
     followup_hits: list[bool] = []
     standalone_hits: list[bool] = []
-    oos_abstained: list[bool] = []
-    ans_abstained: list[bool] = []
-    citations_valid: list[bool] = []
-    phrase_in_answer: list[bool] = []
-    verbatim: list[bool] = []
+    answer_rows: list[dict[str, Any]] = []  # one per answered question: what the user read
+    split_hits: dict[str, list[bool]] = defaultdict(list)
 
     retriever.snapshot()  # build the lexical index before timing anything
     for item in items:
@@ -132,22 +139,20 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
                         "question": item["question"],
                         "expected": f"{item.get('source')} S.{item.get('page')} „{item.get('phrase')}“",
                         "rank": rank,
-                        "top": [f"{h.chunk.source} S.{h.chunk.page} {h.chunk.section[:60]}" for h in result.hits[:3]],
+                        "top": [
+                            f"{h.chunk.source} S.{h.chunk.page} {h.chunk.section[:60]}"
+                            for h in result.hits[:3]
+                        ],
                     }
                 )
+        if answerable and item.get("split"):
+            rank = ranks[item["id"]]
+            split_hits[item["split"]].append(rank is not None and rank <= 5)
         if answers:
             t1 = time.perf_counter()
             answer = chat.answer(item["question"], history)
             answer_ms.append((time.perf_counter() - t1) * 1000)
-            (ans_abstained if answerable else oos_abstained).append(answer.abstained)
-            if not answer.abstained:
-                numbers = cited_numbers(answer.answer)
-                citations_valid.append(bool(numbers) and all(1 <= n <= len(answer.citations) for n in numbers))
-                if answer.mode == "extractive":
-                    verbatim.append(_verbatim(answer.answer, answer.citations))
-            if answerable and item.get("phrase"):
-                # What the user reads: does the answer itself carry the fact (not just a passage behind it)?
-                phrase_in_answer.append(not answer.abstained and norm(item["phrase"]) in norm(answer.answer))
+            answer_rows.append(_answer_row(item, answerable, answer))
 
     def metrics(rs: list[int | None]) -> dict[str, float]:
         n = len(rs) or 1
@@ -173,13 +178,24 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
             "doc_hit@5": round(doc_hits / (len(all_ranks) or 1), 4),
         },
         "by_kind": {kind: metrics(rs) for kind, rs in sorted(by_kind.items())},
-        "followup": {"n": len(followup_hits), "hit@5": rate(followup_hits), "standalone_hit@5": rate(standalone_hits)},
-        "abstention": {
-            "out_of_scope_abstained": rate(oos_abstained),
-            "answerable_abstained": rate(ans_abstained),
+        "followup": {
+            "n": len(followup_hits),
+            "hit@5": rate(followup_hits),
+            "standalone_hit@5": rate(standalone_hits),
         },
-        "answers": {"n": len(citations_valid), "citations_valid": rate(citations_valid),
-                    "sentences_verbatim": rate(verbatim), "phrase_in_answer": rate(phrase_in_answer)},
+        "abstention": {
+            "out_of_scope_abstained": rate([r["abstained"] for r in answer_rows if not r["answerable"]]),
+            "answerable_abstained": rate([r["abstained"] for r in answer_rows if r["answerable"]]),
+        },
+        "answers": _answer_metrics(answer_rows),
+        "by_split": {
+            split: {
+                "answerable": len(hits),
+                "hit@5": rate(hits),
+                "answers": _answer_metrics([r for r in answer_rows if r["split"] == split]),
+            }
+            for split, hits in sorted(split_hits.items())
+        },
         "latency_ms": {
             "retrieval_p50": round(statistics.median(retrieval_ms), 1) if retrieval_ms else None,
             "retrieval_p95": round(_pct(retrieval_ms, 0.95), 1),
@@ -191,6 +207,76 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
 
 
 _QUOTED = re.compile(r"„(.+?)“ ((?:\[\d+\])+)")
+
+
+def _answer_row(item: dict[str, Any], answerable: bool, answer: Any) -> dict[str, Any]:
+    """What one answer showed the user, for the answer metrics."""
+    quoted = [sentence for sentence, _ in _QUOTED.findall(answer.answer)]
+    if not quoted and answer.citations:  # a language-model answer: its quotes are the citations'
+        quoted = [c.quote for c in answer.citations]
+    phrase = norm(item.get("phrase", ""))
+    shown = not answer.abstained
+    return {
+        "answerable": answerable,
+        "abstained": answer.abstained,
+        "split": item.get("split"),
+        "has_phrase": answerable and bool(phrase),
+        "in_answer": shown and bool(phrase) and phrase in norm(answer.answer),
+        "in_first_quote": shown and bool(phrase) and bool(quoted) and phrase in norm(quoted[0]),
+        "quotes": len(quoted) if shown else None,
+        "non_prose": sum(non_prose(q) for q in quoted) + sum(non_prose(c.quote) for c in answer.citations),
+        "citations_valid": shown and _citations_valid(answer),
+        "verbatim": _verbatim(answer.answer, answer.citations)
+        if shown and answer.mode == "extractive"
+        else None,
+        "unsupported": getattr(answer, "unsupported_sentences", 0),
+    }
+
+
+def _citations_valid(answer: Any) -> bool:
+    numbers = cited_numbers(answer.answer)
+    return bool(numbers) and all(1 <= n <= len(answer.citations) for n in numbers)
+
+
+def _answer_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def rate(xs: list[bool]) -> float | None:
+        return round(sum(xs) / len(xs), 4) if xs else None
+
+    shown = [r for r in rows if not r["abstained"]]
+    with_phrase = [r for r in rows if r["has_phrase"]]
+    quotes = [r["quotes"] for r in shown if r["quotes"] is not None]
+    return {
+        "n": len(shown),
+        "citations_valid": rate([r["citations_valid"] for r in shown]),
+        "sentences_verbatim": rate([r["verbatim"] for r in shown if r["verbatim"] is not None]),
+        "phrase_in_answer": rate([r["in_answer"] for r in with_phrase]),
+        "phrase_in_first_quote": rate([r["in_first_quote"] for r in with_phrase]),
+        "quotes_per_answer": round(statistics.mean(quotes), 2) if quotes else None,
+        "non_prose_quotes": sum(r["non_prose"] for r in rows),
+        "unsupported_sentences": sum(r["unsupported"] for r in rows),
+    }
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:de|org|com|net|io|eu)/\S*")
+_MARKUP = re.compile(
+    r"\[@?\w+\([^)]*\)\]|\]\([^)]*\)|\{\{.*?\}\}|\{%.*?%\}|</?[a-zA-Z][^>]*>|`[^`]+`|\[\^?\d+\]|&\w+;|[#*_]{2,}"
+)
+_CODE = re.compile(
+    r"(?:^|\s)(?:\$|npm|pip|git|make|cd|sudo|docker|curl|yarn|python3?|node)\s+[-\w./]+|"
+    r"(?:^|\s)--?[a-z][\w-]+|\b\w+\([^)]*\)\s*[;{]|\w+\s*=\s*[\"'\d\[{]|[{};]\s*$|(?:^|\s)(?:/[\w.-]+){2,}"
+)
+
+
+def non_prose(text: str) -> bool:
+    """A quote that is mostly URL, code, a path or markup rather than prose a person could read out.
+
+    Independent of the extractive answer's own filter, so that ``lotse eval`` can catch what that filter misses.
+    """
+    if not text.strip():
+        return False
+    residue = sum(len(m.group(0)) for pattern in (_URL, _MARKUP, _CODE) for m in pattern.finditer(text))
+    letters = sum(ch.isalpha() for ch in text)
+    return residue >= 0.3 * len(text) or letters < 0.5 * len(text)
 
 
 def _verbatim(text: str, citations: list[Any]) -> bool:
@@ -213,15 +299,28 @@ def format_report(report: dict[str, Any]) -> str:
         f"Dokument+Seite@5 {r['doc_hit@5']:.3f}",
     ]
     for kind, m in report["by_kind"].items():
-        lines.append(f"  {kind:<13} n={m['n']:<3} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  MRR {m['mrr@10']:.3f}")
+        lines.append(
+            f"  {kind:<13} n={m['n']:<3} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  MRR {m['mrr@10']:.3f}"
+        )
     f = report["followup"]
     if f["n"]:
         lines.append(f"Folgefragen: hit@5 {f['hit@5']} (eigenständig formuliert: {f['standalone_hit@5']})")
     lines.append(
         f"Enthaltung: außerhalb {ab['out_of_scope_abstained']}, beantwortbar {ab['answerable_abstained']}"
     )
-    lines.append(f"Antworten: Belege gültig {a['citations_valid']}, wörtlich {a['sentences_verbatim']}, "
-                 f"erwartete Aussage in der Antwort {a['phrase_in_answer']}")
+    lines.append(
+        f"Antworten: Belege gültig {a['citations_valid']}, wörtlich {a['sentences_verbatim']}, "
+        f"erwartete Aussage in der Antwort {a['phrase_in_answer']}, im ersten Zitat "
+        f"{a['phrase_in_first_quote']}; Zitate je Antwort {a['quotes_per_answer']}, "
+        f"keine Prosa {a['non_prose_quotes']}, unbelegte Sätze {a['unsupported_sentences']}"
+    )
+    for split, m in report.get("by_split", {}).items():
+        sa = m["answers"]
+        lines.append(
+            f"  Teil {split}: n={m['answerable']} hit@5 {m['hit@5']}  in der Antwort "
+            f"{sa['phrase_in_answer']}  im ersten Zitat {sa['phrase_in_first_quote']}  "
+            f"Zitate je Antwort {sa['quotes_per_answer']}  keine Prosa {sa['non_prose_quotes']}"
+        )
     lines.append(
         f"Latenz: Retrieval p50 {lat['retrieval_p50']} ms, p95 {lat['retrieval_p95']} ms; "
         f"Antwort p50 {lat['answer_p50']} ms, p95 {lat['answer_p95']} ms"
@@ -229,5 +328,7 @@ def format_report(report: dict[str, Any]) -> str:
     if report["misses"]:
         lines.append(f"Verfehlt (nicht unter den Top 5): {len(report['misses'])}")
         for m in report["misses"]:
-            lines.append(f"  {m['id']}: {m['question']}\n     erwartet {m['expected']}\n     bekam {m['top']}")
+            lines.append(
+                f"  {m['id']}: {m['question']}\n     erwartet {m['expected']}\n     bekam {m['top']}"
+            )
     return "\n".join(lines)
