@@ -91,6 +91,87 @@ def parse_front_matter(source: str, name: str) -> tuple[dict[str, Any], list[str
     return (meta if isinstance(meta, dict) else {}), []
 
 
+#: Front matter keys whose text is content a reader sees on the page (VitePress hero and feature cards, Hugo and
+#: Jekyll descriptions), not configuration.
+_TEXT_KEYS = frozenset(
+    {"title", "name", "text", "tagline", "description", "details", "excerpt", "summary", "subtitle", "lead"}
+)
+#: Front matter keys whose contents are no page prose (image credits, author cards, navigation, head tags).
+_NOT_TEXT_PARENTS = frozenset(
+    {
+        "image",
+        "images",
+        "logo",
+        "avatar",
+        "links",
+        "authors",
+        "author",
+        "tags",
+        "categories",
+        "icon",
+        "head",
+        "meta",
+    }
+)
+_NOT_PROSE = re.compile(
+    r"^(?:https?://|/|\.{0,2}/|mailto:|#)|^[\w.-]+\.(?:png|jpe?g|svg|gif|webp|md|html?)$", re.I
+)
+
+
+def front_matter_text(meta: dict[str, Any], *, with_title: bool) -> list[str]:
+    """The prose of front matter fields shown on the page, in order (hero name/text/tagline, feature titles and
+    details, description). The top-level title is the document's title already; it is only taken when asked."""
+    out: list[str] = []
+
+    def walk(value: Any, key: str, depth: int) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if (depth == 0 and k == "title" and not with_title) or str(k).lower() in _NOT_TEXT_PARENTS:
+                    continue
+                walk(v, str(k).lower(), depth + 1)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key, depth + 1)
+        elif isinstance(value, str) and key in _TEXT_KEYS:
+            text = " ".join(value.split())
+            if sum(ch.isalpha() for ch in text) >= 3 and not _NOT_PROSE.search(text) and text not in out:
+                out.append(text)
+
+    walk(meta, "", 0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Site-generator markup (Liquid, Hugo shortcodes, MyST/Sphinx roles, VitePress containers, citation markers)
+# --------------------------------------------------------------------------------------------------------------
+
+_LIQUID_CAPTION = re.compile(r"\{%-?\s*include\b[^%]*?\bcaption\s*=\s*([\"'])(.*?)\1[^%]*%\}", re.S)
+_LIQUID = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)  # also Hugo's {{< shortcode >}} and {{% shortcode %}}
+_MYST_ROLE = re.compile(r"\{[\w:+-]+\}`([^`]*)`")
+_ROLE_TARGET = re.compile(r"^(.*?)\s*<[^<>]*>$", re.S)
+_CITATION = re.compile(r"\s?\[@[^\]\n]*\]")
+_HEADING_ATTRS = re.compile(r"\s*\{[#.][^{}\n]*\}[ \t]*$", re.M)
+_CONTAINER = re.compile(r"^[ \t]*:{3,}[ \t]*(?:\{?[\w-]+\}?)?[ \t]*(.*)$", re.M)
+
+
+def _role_text(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    m = _ROLE_TARGET.match(inner)
+    return (m.group(1) if m and m.group(1) else inner).strip()
+
+
+def clean_site_markup(body: str) -> str:
+    """Markup of site generators out of a Markdown body, never shown in a quote: Liquid/Hugo tags (an include's
+    caption is kept as a line of text), MyST/Sphinx roles (their text kept), citation markers such as
+    "[@link(EGOVGBLN)]", heading attributes ("{#anchor}"), VitePress container fences (their title kept)."""
+    body = _LIQUID_CAPTION.sub(lambda m: "\n\n" + m.group(2) + "\n\n", body)
+    body = _LIQUID.sub("", body)
+    body = _MYST_ROLE.sub(_role_text, body)
+    body = _CITATION.sub("", body)
+    body = _HEADING_ATTRS.sub("", body)
+    return _CONTAINER.sub(lambda m: "\n" + m.group(1) + "\n" if m.group(1).strip() else "", body)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Inline markup
 # --------------------------------------------------------------------------------------------------------------
@@ -230,8 +311,10 @@ def load_markdown(path: Path, limits: ParseLimits) -> LoadedDocument:
         metadata, fm_warnings = parse_front_matter(source, name)
         warnings.extend(fm_warnings)
     account = DocumentAccount()
-    items = parse_markdown(cut_text(body, limits.max_chars, account, name))
-    blocks = build_blocks(items)
+    items = parse_markdown(clean_site_markup(cut_text(body, limits.max_chars, account, name)))
+    # Front matter prose (a VitePress home page keeps all its text there) comes first, as the page shows it.
+    front = front_matter_text(metadata, with_title=not any(isinstance(i, Para) for i in items))
+    blocks = build_blocks([Para(text) for text in front] + items)
     if not blocks:
         raise no_text(path)
     title = (
