@@ -164,6 +164,10 @@ class ChatService:
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_answers)
         self.slot_wait_s = settings.answer_wait_s
 
+    def slots_free(self) -> int:
+        """Answer slots free right now (the health check reports saturation from it)."""
+        return self._slots._value  # type: ignore[attr-defined]  # threading.Semaphore keeps its count here
+
     # -- input -----------------------------------------------------------------------------------------
     def validate(self, question: str, history: Sequence[dict[str, str]] | None) -> list[dict[str, str]]:
         s = self.settings

@@ -144,8 +144,47 @@ class Settings(BaseSettings):
         description="Password of the editors' page /redaktion/ (user name 'redaktion'), at least 16 characters. "
         "Empty: the editors' page does not exist; feedback is then only readable with `lotse feedback`.",
     )
+    editor_token_file: Path | None = Field(
+        None,
+        description="File holding the editors' password (or its hash from `lotse token-hash`), instead of "
+        "LOTSE_EDITOR_TOKEN: a file readable only by the service keeps the secret out of the process environment.",
+    )
     rate_limit: int = Field(
-        20, ge=0, description="Requests per minute per client on the public endpoints; 0 turns the limit off."
+        20, ge=0,
+        description="Answers and plan checks per minute per client, on every channel (API, widget, OpenAI "
+        "endpoint, web UI, check tab); 0 turns the limit off.",
+    )
+    body_timeout_s: float = Field(
+        10.0, gt=0, le=300,
+        description="Seconds a client may take to send a request body to the API or the web UI; a body that "
+        "stops arriving gets 408 and never holds an answer slot.",
+    )
+    feedback_rate_limit: int = Field(
+        10, ge=0, description="Feedback entries per minute per client (API and web UI); 0 turns the limit off."
+    )
+    feedback_max_entries: int = Field(
+        10_000, ge=1,
+        description="Most feedback entries kept; when full, new entries are refused (never older ones evicted).",
+    )
+    feedback_max_chars: int = Field(2000, ge=100, le=20_000, description="Longest accepted feedback comment.")
+    upload_rate_limit: int = Field(
+        10, ge=0, description="Uploads per minute per client to the web UI's upload fields; 0 turns it off."
+    )
+    upload_client_mb: int = Field(20, ge=1, description="Upload bytes one client may hold on the server at once.")
+    upload_total_mb: int = Field(200, ge=1, description="Upload bytes all clients together may hold at once.")
+    upload_ttl_s: int = Field(
+        600, ge=10, description="Seconds after which an upload that no function consumed is deleted."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are "
+        "honoured (uvicorn's forwarded_allow_ips; FORWARDED_ALLOW_IPS is read when this is empty). "
+        "X-Forwarded-Host is never honoured: set LOTSE_PUBLIC_BASE_URL.",
+    )
+    api_docs: bool = Field(
+        False,
+        description="Serve the interactive API documentation at /docs. Off by default: Swagger UI loads its "
+        "scripts from a public CDN, which fails offline and tells a third party who reads the docs.",
     )
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longest accepted question.")
     max_history_turns: int = Field(10, ge=0, le=50, description="Most history messages accepted per request.")
@@ -202,7 +241,8 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "chroma_url", "llm_base_url", "embeddings_base_url", "editor_token", "rerank_url", mode="before"
+        "chroma_url", "llm_base_url", "embeddings_base_url", "editor_token", "editor_token_file", "rerank_url",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -234,7 +274,19 @@ class Settings(BaseSettings):
 
     @property
     def editor_secret(self) -> str | None:
-        """The editors' password, or None when the editors' page is off."""
+        """The editors' password or its stored hash (``scrypt$…``), or None when the editors' page is off.
+
+        Read from ``editor_token_file`` when set (first non-empty line), else from ``editor_token``.
+        """
+        if self.editor_token_file is not None:
+            try:
+                lines = self.editor_token_file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as e:
+                raise ConfigError(
+                    f"LOTSE_EDITOR_TOKEN_FILE={self.editor_token_file} ist nicht lesbar ({e.__class__.__name__}).",
+                    f"LOTSE_EDITOR_TOKEN_FILE={self.editor_token_file} cannot be read ({e.__class__.__name__}).",
+                ) from e
+            return next((line.strip() for line in lines if line.strip()), None)
         return self.editor_token.get_secret_value() if self.editor_token else None
 
     @property
@@ -299,8 +351,26 @@ class Settings(BaseSettings):
                     f"LOTSE_ALLOWED_HOSTS contains {host!r}; expected host names without scheme and port, "
                     "e.g. lotse.city.example,*.city.example",
                 )
+        if self.editor_token_file is not None and self.editor_token is not None:
+            raise ConfigError(
+                "LOTSE_EDITOR_TOKEN und LOTSE_EDITOR_TOKEN_FILE sind beide gesetzt: bitte nur eines (die Datei).",
+                "Both LOTSE_EDITOR_TOKEN and LOTSE_EDITOR_TOKEN_FILE are set: use one (the file).",
+            )
         secret = self.editor_secret
-        if secret is not None and (len(secret) < MIN_EDITOR_TOKEN or secret != secret.strip()):
+        if self.editor_token_file is not None and secret is None:
+            raise ConfigError(
+                f"LOTSE_EDITOR_TOKEN_FILE={self.editor_token_file} ist leer.",
+                f"LOTSE_EDITOR_TOKEN_FILE={self.editor_token_file} is empty.",
+            )
+        if secret is not None and secret.startswith("scrypt$"):
+            from assistant.secrets import parse_hash
+
+            if parse_hash(secret) is None:
+                raise ConfigError(
+                    "Der gespeicherte Hash des Redaktions-Passworts ist ungültig. Neu erzeugen: lotse token-hash",
+                    "The stored hash of the editors' password is invalid. Create it anew: lotse token-hash",
+                )
+        elif secret is not None and (len(secret) < MIN_EDITOR_TOKEN or secret != secret.strip()):
             raise ConfigError(
                 f"LOTSE_EDITOR_TOKEN ist zu kurz (mindestens {MIN_EDITOR_TOKEN} Zeichen, ohne Leerzeichen am Rand). "
                 "Ein zufälliges Passwort erzeugt: python -c \"import secrets; print(secrets.token_urlsafe(24))\"",

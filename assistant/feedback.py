@@ -11,18 +11,36 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from assistant.errors import InputError
+import logging
+
+from assistant.errors import InputError, RateLimitError
 from assistant.store import ChromaStore
 
 Rating = Literal["helpful", "not_helpful", "wrong_source"]
 RATINGS = ("helpful", "not_helpful", "wrong_source")
 MAX_TEXT = 4000
+log = logging.getLogger(__name__)
+FULL = (
+    "Rückmeldungen können gerade nicht gespeichert werden (Speicher voll). Die Redaktion ist informiert.",
+    "Feedback cannot be stored right now (storage full). The editors have been notified.",
+)
 
 
 class FeedbackStore:
-    def __init__(self, store: ChromaStore, retention_days: int = 365) -> None:
+    """Feedback records in Chroma, bounded: at most ``max_entries`` (new ones are refused when full, so a flood
+    never evicts what real users wrote) and comments of at most ``max_chars``."""
+
+    def __init__(
+        self, store: ChromaStore, retention_days: int = 365, max_entries: int = 20_000, max_chars: int = 2000
+    ) -> None:
         self.store = store
         self.retention_days = retention_days
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+
+    @classmethod
+    def of(cls, store: ChromaStore, settings: Any) -> FeedbackStore:
+        return cls(store, settings.feedback_retention_days, settings.feedback_max_entries, settings.feedback_max_chars)
 
     def _col(self) -> Any:
         return self.store.collection("feedback")
@@ -41,7 +59,18 @@ class FeedbackStore:
             raise InputError(
                 f"Bewertung muss eine von {', '.join(RATINGS)} sein.", f"Rating must be one of {', '.join(RATINGS)}."
             )
+        if len(comment) > self.max_chars:
+            raise InputError(
+                f"Der Kommentar ist zu lang (höchstens {self.max_chars} Zeichen).",
+                f"The comment is too long (at most {self.max_chars} characters).",
+            )
         now = datetime.now(UTC)
+        col = self._col()
+        if self.store._call(col.count) >= self.max_entries:
+            self.purge(now)
+            if self.store._call(col.count) >= self.max_entries:
+                log.warning("feedback store full (%d entries): new feedback refused", self.max_entries)
+                raise RateLimitError(*FULL)
         record_id = uuid.uuid4().hex
         meta: dict[str, Any] = {
             "rating": rating,
@@ -53,7 +82,6 @@ class FeedbackStore:
         }
         if sources:
             meta["sources"] = [s[:300] for s in sources[:20]]
-        col = self._col()
         self.store._call(col.add, ids=[record_id], embeddings=[[1.0]], documents=[answer[:MAX_TEXT]], metadatas=[meta])
         self.purge(now)
         return record_id

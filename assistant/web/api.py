@@ -22,6 +22,7 @@ from assistant.feedback import FeedbackStore
 from assistant.retrieval.filters import Filters
 from assistant.services import Services
 from assistant.web.errors import error_payload
+from assistant.web.security import ClientLimits
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +157,9 @@ def embeddings_problem(services: Services) -> str | None:
     return None
 
 
-def build_router(services: Services) -> APIRouter:
+def build_router(services: Services, limits: ClientLimits | None = None) -> APIRouter:
     router = APIRouter()
-    feedback = FeedbackStore(services.store, services.settings.feedback_retention_days)
+    feedback = FeedbackStore.of(services.store, services.settings)
     embeddings_check = CachedCheck(lambda: embeddings_problem(services))
 
     def _history(req: AskRequest) -> list[dict[str, str]]:
@@ -225,8 +226,13 @@ def build_router(services: Services) -> APIRouter:
         if problem := embeddings_check():
             reasons.append(problem)
         llm = services.settings.llm
+        # Saturation shows, so a load balancer can route around a busy instance (the 2026-12 probe saw "ready"
+        # while every answer request got 429).
+        saturated = services.chat.slots_free() == 0 or (limits is not None and limits.admission.saturated)
+        status = "degraded" if reasons else "busy" if saturated else "ready"
         return {
-            "status": "ready" if not reasons else "degraded",
+            "status": status,
+            "saturated": saturated,
             "reasons": reasons,
             "mode": "llm" if llm else "extractive",
             "llm_model": llm.model if llm else None,

@@ -16,15 +16,32 @@ from assistant.chat import BUSY
 from assistant.services import Services
 from assistant.web.api import build_router
 from assistant.web.errors import install_error_handlers
+from assistant.web.gradio_guard import (
+    MAX_GRADIO_JSON_BYTES,
+    NOT_AVAILABLE,
+    POST_ROUTES,
+    EventSanitizer,
+    MountedGradio,
+    UploadRegistry,
+    is_event_stream,
+    parse_json,
+    refusal,
+    served_file_allowed,
+)
 from assistant.web.openai_compat import build_openai_router
 from assistant.web.security import (
     FRAME_ANCESTORS,
     SECURITY_HEADERS,
-    BodyLimitMiddleware,
+    BodyTimeout,
+    BodyTooLarge,
+    ClientGone,
+    ClientLimits,
     HostPolicy,
     OriginPolicy,
     RateLimiter,
     host_name,
+    read_body,
+    replay,
 )
 
 log = logging.getLogger(__name__)
@@ -33,31 +50,48 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 PUBLIC_PREFIXES = ("/api/", "/v1/")
 #: Paths that cost an answer: these count against the per-client rate limit.
 LIMITED_PATHS = ("/api/ask", "/api/chat", "/v1/chat/completions", "/api/check")
-#: Requests that take an answer slot; admission is decided before they take a worker thread.
+#: Requests that take an answer slot; admission is decided once the whole body is there.
 ANSWER_PATHS = ("/api/ask", "/api/chat", "/v1/chat/completions")
+FEEDBACK_PATHS = ("/api/feedback",)
 MAX_BODY_BYTES = 256 * 1024
 #: Load balancers probe by address (``Host: 10.0.3.7:8000``); the health check answers whatever the host.
 HOST_EXEMPT = ("/api/health",)
+UI_PATH = "/ui"
 EDITOR_PATH = "/redaktion"
 #: gradio's login form posts here; a per-client limit of its own, independent of LOTSE_RATE_LIMIT.
 LOGIN_PATHS = (f"{EDITOR_PATH}/login", f"{EDITOR_PATH}/login/")
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+#: Never honoured from clients: gradio builds its public URL and the logout redirect from them. The public
+#: URL comes from LOTSE_PUBLIC_BASE_URL; the scheme from uvicorn's trusted-proxy handling.
+UNTRUSTED_HEADERS = (b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-port", b"x-forwarded-prefix",
+                     b"forwarded")
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
     settings = services.settings
+    docs = settings.api_docs
     app = FastAPI(
         title="Verstetigungslotse",
         description="Zitierende Auskunft zur Verstetigung kommunaler Smart-City-Projekte. "
         "Antworten tragen immer ihre Quellen (Dokument, Seite, Abschnitt, Zitat).",
         version="0.1.0",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     app.state.services = services
     origins = OriginPolicy(settings.origins)
-    limiter = RateLimiter(settings.rate_limit)
-    app.state.limiter = limiter
+    limits = ClientLimits.from_settings(settings, LOGIN_ATTEMPTS_PER_MINUTE)
+    app.state.limits = limits
+    app.state.limiter = limits.answers
+    uploads = UploadRegistry(
+        per_minute=settings.upload_rate_limit,
+        client_bytes=settings.upload_client_mb * 1024 * 1024,
+        total_bytes=settings.upload_total_mb * 1024 * 1024,
+        ttl_s=settings.upload_ttl_s,
+    )
+    app.state.uploads = uploads
 
     hosts = HostPolicy(settings.hosts)
     if not hosts.allow_any and settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts.strip():
@@ -67,13 +101,11 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
         )
 
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, prefixes=PUBLIC_PREFIXES)
-    # Added last, so it runs first: refusals happen before any body is read.
+    mounted: list[MountedGradio] = []
     app.add_middleware(
-        GuardMiddleware, origins=origins, limiter=limiter, hosts=hosts, logins=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
-        max_in_flight=settings.max_concurrent_answers + settings.max_waiting_answers,
+        GuardMiddleware, origins=origins, limits=limits, hosts=hosts, uploads=uploads, mounted=mounted,
     )
-    app.include_router(build_router(services))
+    app.include_router(build_router(services, limits))
     app.include_router(build_openai_router(services))
 
     if STATIC_DIR.is_dir():
@@ -88,15 +120,22 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
 
         from assistant.web.ui import build_ui, mount_options
 
-        blocks = build_ui(services)
-        app = gr.mount_gradio_app(app, blocks, path="/ui", max_file_size="5mb", **mount_options())
+        base = settings.public_base_url.rstrip("/")
+        blocks = build_ui(services, limits, uploads)
+        app = gr.mount_gradio_app(app, blocks, path=UI_PATH, max_file_size="5mb",
+                                  root_path=f"{base}{UI_PATH}" if base else None, **mount_options())
+        mounted.append(MountedGradio.of(UI_PATH, blocks))
         if settings.editor_secret:
+            from assistant.secrets import stored_hash
             from assistant.web.ui.editor import build_editor_ui, editor_mount_options
 
+            editor = build_editor_ui(services)
             app = gr.mount_gradio_app(
-                app, build_editor_ui(services), path=EDITOR_PATH, max_file_size="1kb",
-                **editor_mount_options(settings.editor_secret),
+                app, editor, path=EDITOR_PATH, max_file_size="1kb",
+                root_path=f"{base}{EDITOR_PATH}" if base else None,
+                **editor_mount_options(stored_hash(settings.editor_secret)),
             )
+            mounted.append(MountedGradio.of(EDITOR_PATH, editor))
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
@@ -106,10 +145,12 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
 
 
 class GuardMiddleware:
-    """Host and origin allow-lists, rate limits and security headers, as a plain ASGI middleware.
+    """Host and origin allow-lists, request bodies, rate limits, the gradio guard and security headers.
 
     Order: the ``Host`` check comes first (a DNS-rebinding page passes the origin check, see
-    :mod:`assistant.web.security`), then origin, preflight, size and rate limit on the public paths.
+    :mod:`assistant.web.security`), then origin, preflight, size and rate limit on the public paths, then the
+    checks on the mounted gradio apps (:mod:`assistant.web.gradio_guard`). A POST body is read in full, within
+    ``LOTSE_BODY_TIMEOUT_S``, before an answer slot is counted.
 
     Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs the app in a
     separate task behind a memory stream, and a streaming answer whose client disconnected then stayed
@@ -120,26 +161,27 @@ class GuardMiddleware:
         self,
         app,
         origins: OriginPolicy,
-        limiter: RateLimiter,
+        limits: ClientLimits,
         hosts: HostPolicy,
-        logins: RateLimiter,
-        max_in_flight: int = 1_000_000,
+        uploads: UploadRegistry,
+        mounted: list[MountedGradio],
     ) -> None:
         self.app = app
         self.origins = origins
-        self.limiter = limiter
+        self.limits = limits
         self.hosts = hosts
-        self.logins = logins
+        self.uploads = uploads
+        self.mounted = mounted  # filled by create_app once the gradio apps are mounted
         # Answer requests being computed or waiting. Without a cap, a flood waits first for one of the worker
         # threads and then for a slot, and learns it is refused after seconds (measured: p95 7.7 s to a 429);
         # counted here, in the event loop, a request beyond the cap is refused in a millisecond.
-        self.max_in_flight = max_in_flight
-        self.in_flight = 0
+        self.admission = limits.admission
 
     async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in UNTRUSTED_HEADERS]
         request = Request(scope)
         path = scope["path"]
         host = request.headers.get("host")
@@ -154,8 +196,9 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        client = RateLimiter.client_key(request)
         if request.method == "POST" and path in LOGIN_PATHS:
-            wait = self.logins.check(RateLimiter.client_key(request))
+            wait = self.limits.logins.check(client)
             if wait is not None:
                 await _rate_limited(wait)(scope, receive, send)
                 return
@@ -163,17 +206,10 @@ class GuardMiddleware:
         cors_origin = None
         if public:
             allowed, cors_origin = self.origins.verdict(request)
-            refusal = self._refusal(request, path, allowed, cors_origin)
-            if refusal is not None:
-                await refusal(scope, receive, send)
+            refusal_ = self._refusal(request, path, allowed, cors_origin, client)
+            if refusal_ is not None:
+                await refusal_(scope, receive, send)
                 return
-
-        answering = public and request.method == "POST" and path in ANSWER_PATHS
-        if answering and self.in_flight >= self.max_in_flight:
-            busy = _busy()
-            _cors(busy.headers, cors_origin)
-            await busy(scope, receive, send)
-            return
 
         async def send_with_headers(message):  # type: ignore[no-untyped-def]
             if message["type"] == "http.response.start":
@@ -189,16 +225,133 @@ class GuardMiddleware:
                     headers["Cache-Control"] = "public, max-age=300"
             await send(message)
 
-        if not answering:
+        gradio = next((m for m in self.mounted if path.startswith(m.prefix + "/")), None)
+        if gradio is not None:
+            await self._gradio(gradio, path[len(gradio.prefix):], scope, receive, send_with_headers, client)
+            return
+        if not (public and request.method in ("POST", "PUT", "PATCH")):
             await self.app(scope, receive, send_with_headers)
             return
-        self.in_flight += 1
+        body = await self._body(scope, receive, send_with_headers, MAX_BODY_BYTES)
+        if body is None:
+            return
+        answering = request.method == "POST" and path in ANSWER_PATHS
+        if not answering:
+            await self.app(scope, replay(body, receive), send_with_headers)
+            return
+        if self.admission.saturated:
+            busy = _busy()
+            _cors(busy.headers, cors_origin)
+            await busy(scope, receive, send)
+            return
+        self.admission.in_flight += 1
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, replay(body, receive), send_with_headers)
         finally:
-            self.in_flight -= 1
+            self.admission.in_flight -= 1
 
-    def _refusal(self, request: Request, path: str, allowed: bool, cors_origin: str | None) -> Response | None:
+    async def _body(self, scope, receive, send, max_bytes: int) -> bytes | None:  # type: ignore[no-untyped-def]
+        """The request body, or None after answering 408/413 (or when the client left)."""
+        try:
+            return await read_body(receive, max_bytes, self.limits.body_timeout_s)
+        except BodyTooLarge:
+            response = refusal(413, "Anfrage zu groß.", "Request too large.", "too_large", {"Connection": "close"})
+        except BodyTimeout:
+            seconds = f"{self.limits.body_timeout_s:g}"
+            response = refusal(
+                408, f"Die Anfrage kam nicht innerhalb von {seconds} Sekunden vollständig an.",
+                f"The request did not arrive in full within {seconds} seconds.", "body_timeout",
+                {"Connection": "close"},
+            )
+        except ClientGone:
+            return None
+        await response(scope, receive, send)
+        return None
+
+    async def _gradio(self, mounted: MountedGradio, route: str, scope, receive, send, client: str) -> None:  # type: ignore[no-untyped-def]
+        """The app's own rules for a mounted gradio app (see :mod:`assistant.web.gradio_guard`)."""
+        method = scope["method"]
+        api = route.startswith("/gradio_api/")
+        sub = route[len("/gradio_api"):] if api else route
+        if method in ("GET", "HEAD"):
+            if api and (sub.startswith(("/file=", "/file/", "/proxy=")) and not served_file_allowed(sub)):
+                await refusal(404, *NOT_AVAILABLE, "not_found")(scope, receive, send)
+                return
+            if api and is_event_stream(route):
+                sanitizer = EventSanitizer()
+
+                async def sanitized(message):  # type: ignore[no-untyped-def]
+                    if message["type"] == "http.response.start":
+                        message["headers"] = [(k, v) for k, v in message.get("headers", [])
+                                              if k.lower() != b"content-length"]
+                    elif message["type"] == "http.response.body":
+                        final = not message.get("more_body", False)
+                        message = {**message, "body": sanitizer.feed(message.get("body", b""), final)}
+                    await send(message)
+
+                await self.app(scope, receive, sanitized)
+                return
+            await self.app(scope, receive, send)
+            return
+        if method != "POST" or not api:
+            # gradio's login form (/redaktion/login) and logout are its own; everything else takes no body.
+            if method == "POST" and route.rstrip("/") in ("/login", "/logout"):
+                body = await self._body(scope, receive, send, 16 * 1024)
+                if body is not None:
+                    await self.app(scope, replay(body, receive), send)
+                return
+            await refusal(405, *NOT_AVAILABLE, "not_allowed")(scope, receive, send)
+            return
+        if not POST_ROUTES.match(sub):
+            await refusal(404, *NOT_AVAILABLE, "not_found")(scope, receive, send)
+            return
+        if sub.rstrip("/") == "/upload":
+            await self._upload(mounted, scope, receive, send, client)
+            return
+        body = await self._body(scope, receive, send, MAX_GRADIO_JSON_BYTES)
+        if body is None:
+            return
+        refused = mounted.check_call(sub, parse_json(body), client, self.uploads)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        await self.app(scope, replay(body, receive), send)
+
+    async def _upload(self, mounted: MountedGradio, scope, receive, send, client: str) -> None:  # type: ignore[no-untyped-def]
+        """Uploads only where the page has an upload field, bounded per client and in all; the stored paths
+        are recorded for this client, the only one that may then name them in a call."""
+        if not mounted.has_upload:
+            await refusal(404, *NOT_AVAILABLE, "not_found")(scope, receive, send)
+            return
+        length = Request(scope).headers.get("content-length", "")
+        if not length.isdigit():
+            await refusal(411, "Upload ohne Längenangabe.", "Upload without a length.", "length_required")(
+                scope, receive, send)
+            return
+        refused = self.uploads.admit(client, int(length))
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        status = 0
+        chunks: list[bytes] = []
+
+        async def capture(message):  # type: ignore[no-untyped-def]
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False) and status == 200:
+                    paths = parse_json(b"".join(chunks))
+                    if isinstance(paths, list):
+                        self.uploads.record(client, [p for p in paths if isinstance(p, str)])
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+    def _refusal(
+        self, request: Request, path: str, allowed: bool, cors_origin: str | None, client: str
+    ) -> Response | None:
         response: Response | None = None
         if not allowed:
             response = JSONResponse(
@@ -219,8 +372,9 @@ class GuardMiddleware:
                     {"error": "Anfrage zu groß.", "error_en": "Request too large.", "code": "too_large"},
                     status_code=413,
                 )
-            elif request.method == "POST" and path in LIMITED_PATHS:
-                wait = self.limiter.check(RateLimiter.client_key(request))
+            elif request.method == "POST" and path in (*LIMITED_PATHS, *FEEDBACK_PATHS):
+                limiter = self.limits.feedback if path in FEEDBACK_PATHS else self.limits.answers
+                wait = limiter.check(client)
                 if wait is not None:
                     response = _rate_limited(wait)
                     _cors(response.headers, cors_origin)

@@ -25,6 +25,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
@@ -138,6 +140,45 @@ class RateLimiter:
             self._hits.clear()
 
 
+def client_key_of(request: Any) -> str:
+    """The rate-limit key of a Starlette request or a ``gr.Request`` (which wraps one)."""
+    inner = getattr(request, "request", None)
+    return RateLimiter.client_key(inner if inner is not None else request)
+
+
+@dataclass
+class Admission:
+    """Answer requests admitted (being computed or waiting for a slot), counted in the event loop."""
+
+    limit: int
+    in_flight: int = 0
+
+    @property
+    def saturated(self) -> bool:
+        return self.in_flight >= self.limit
+
+
+@dataclass
+class ClientLimits:
+    """Every per-client limit of the app, shared by all channels (API, widget, OpenAI endpoint, web UI)."""
+
+    answers: RateLimiter
+    feedback: RateLimiter
+    logins: RateLimiter
+    admission: Admission
+    body_timeout_s: float
+
+    @classmethod
+    def from_settings(cls, settings: Any, logins_per_minute: int = 10) -> ClientLimits:
+        return cls(
+            answers=RateLimiter(settings.rate_limit),
+            feedback=RateLimiter(settings.feedback_rate_limit),
+            logins=RateLimiter(logins_per_minute),
+            admission=Admission(settings.max_concurrent_answers + settings.max_waiting_answers),
+            body_timeout_s=settings.body_timeout_s,
+        )
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -149,50 +190,52 @@ SECURITY_HEADERS = {
 FRAME_ANCESTORS = "frame-ancestors 'none'"
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` on the public paths, counted as they arrive.
+class BodyTooLarge(Exception):
+    """The body grew past the limit while it arrived."""
 
-    A ``Content-Length`` check alone is not enough: a chunked upload has no such header and would be read
-    and parsed in full. The body (at most ``max_bytes``) is read here first and replayed to the app; reading
-    it inside the app would not work, because FastAPI turns any error while reading into a 400.
+
+class BodyTimeout(Exception):
+    """The body did not arrive in full within the deadline (a client that stopped sending)."""
+
+
+class ClientGone(Exception):
+    """The client disconnected before its body was complete."""
+
+
+async def read_body(receive, max_bytes: int, timeout_s: float) -> bytes:  # type: ignore[no-untyped-def]
+    """The whole request body, at most ``max_bytes``, within ``timeout_s`` in all.
+
+    Read before anything else takes a resource: a ``Content-Length`` check alone does not stop a chunked body,
+    and a body that stops arriving half way (``Content-Length: 200`` and 80 bytes sent) would otherwise hold a
+    worker thread and an answer slot for as long as the connection stays open (the 2026-12 probe locked every
+    other client out with forty such requests).
     """
+    import anyio
 
-    def __init__(self, app, max_bytes: int, prefixes: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
-        self.app = app
-        self.max_bytes = max_bytes
-        self.prefixes = prefixes
-
-    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or not scope[
-            "path"
-        ].startswith(self.prefixes):
-            await self.app(scope, receive, send)
-            return
-        body = b""
+    body = bytearray()
+    with anyio.move_on_after(timeout_s) as scope:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return  # client gone before the body was complete
+                raise ClientGone
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                from starlette.responses import JSONResponse
-
-                response = JSONResponse(
-                    {"error": "Anfrage zu groß.", "error_en": "Request too large.", "code": "too_large"},
-                    status_code=413,
-                    headers={"Connection": "close"},
-                )
-                await response(scope, receive, send)
-                return
+            if len(body) > max_bytes:
+                raise BodyTooLarge
             if not message.get("more_body", False):
-                break
-        replayed = False
+                return bytes(body)
+    assert scope.cancelled_caught  # noqa: S101 - only a timeout leaves the loop
+    raise BodyTimeout
 
-        async def replay():  # type: ignore[no-untyped-def]
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # afterwards: wait for the disconnect, as servers do
 
-        await self.app(scope, replay, send)
+def replay(body: bytes, receive):  # type: ignore[no-untyped-def]
+    """A ``receive`` that hands the app the body read by :func:`read_body`, then waits for the disconnect."""
+    sent = False
+
+    async def replayed():  # type: ignore[no-untyped-def]
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

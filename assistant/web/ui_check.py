@@ -29,6 +29,8 @@ from assistant.check.report import DISCLAIMER, CheckReport
 from assistant.errors import FileTooLargeError, InputError, LotseError
 from assistant.services import Services
 from assistant.types import Citation
+from assistant.web.gradio_guard import UploadRegistry, inside_upload_folder
+from assistant.web.security import ClientLimits, client_key_of
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +225,18 @@ def export_files(report: CheckReport) -> list[str]:
 
 
 def check_handler(services: Services, file_path: str | None, text: str | None, topic: str | None) -> tuple[str, Any]:
-    """Run a check for the UI: (report or error HTML, report files or None). Never raises."""
+    """Run a check for the UI: (report or error HTML, report files or None). Never raises.
+
+    ``file_path`` must be an upload in gradio's upload folder; anything else is refused with one message that
+    says nothing about the path (whether it exists, what it holds).
+    """
     try:
+        if file_path and inside_upload_folder(file_path) is None:
+            log.warning("check: refused a file outside the upload folder")
+            raise InputError(
+                "Bitte den Projektplan über das Upload-Feld hochladen.",
+                "Please upload the project plan through the upload field.",
+            )
         plan = read_input(file_path, text)
         topics = [topic.strip()[:120]] if topic and topic.strip() else None
         report = run_check(services, plan, topics=topics)
@@ -241,8 +253,15 @@ def check_handler(services: Services, file_path: str | None, text: str | None, t
 # --- gradio ------------------------------------------------------------------------------------------------
 
 
-def build_check_tab(services: Services) -> None:
-    """Fill the current gradio context (a ``gr.Tab``) with the check's inputs, report and downloads."""
+def build_check_tab(
+    services: Services, limits: ClientLimits | None = None, uploads: UploadRegistry | None = None
+) -> None:
+    """Fill the current gradio context (a ``gr.Tab``) with the check's inputs, report and downloads.
+
+    A check counts against the client's answer limit (``limits``), like ``/api/check``; a consumed upload is
+    removed from ``uploads`` (it is deleted right after reading).
+    """
+    limits = limits or ClientLimits.from_settings(services.settings)
     gr.Markdown(INTRO, elem_id="lotse-check-intro")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
@@ -276,8 +295,17 @@ def build_check_tab(services: Services) -> None:
         with gr.Column(scale=3, min_width=360):
             report = gr.HTML(EMPTY_HTML, elem_id="lotse-check-report", js_on_load=None)
 
-    def on_run(file_path: str | None, text_: str | None, topic_: str | None) -> tuple[str, Any, None]:
+    def on_run(
+        file_path: str | None, text_: str | None, topic_: str | None, request: gr.Request
+    ) -> tuple[str, Any, Any]:
+        wait = limits.answers.check(client_key_of(request))
+        if wait is not None:
+            seconds = int(wait) + 1
+            return error_html(f"Zu viele Anfragen. Bitte in {seconds} Sekunden erneut versuchen. / Too many "
+                              f"requests. Please try again in {seconds} seconds."), None, gr.skip()
         body, files = check_handler(services, file_path, text_, topic_)
+        if file_path and uploads is not None:
+            uploads.forget(file_path)
         return body, files, None  # the upload was read and deleted: clear the field
 
     run.click(

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from assistant.config import load_settings
 from assistant.errors import ConfigError
+from assistant.secrets import hash_token
 from assistant.web.app import LOGIN_ATTEMPTS_PER_MINUTE, create_app
 from assistant.web.ui.editor import editor_auth
 from tests.conftest import make_services
@@ -118,7 +119,7 @@ def test_short_or_blank_token_is_refused_or_off(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_editor_auth_compares_user_and_token() -> None:
-    check = editor_auth(TOKEN)
+    check = editor_auth(hash_token(TOKEN))
     assert check("redaktion", TOKEN) and check(" Redaktion ", TOKEN)
     for user, password in [("redaktion", TOKEN[:-1]), ("redaktion", TOKEN + "x"), ("redaktion", ""),
                            ("admin", TOKEN), ("", TOKEN), ("redaktion", TOKEN.upper())]:

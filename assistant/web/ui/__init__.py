@@ -5,7 +5,11 @@ Layout (one module per panel):
 * header (title, answer mode, index size and last update) and the language switch – here
 * tab "Fragen": filters, chat, question box, new conversation, export (:mod:`.chat_panel`), feedback form
   (:mod:`.feedback_panel`) and the sources panel beside the chat
-* tab "Verstetigungs-Check": filled by ``assistant.web.ui_check.build_check_tab(services)`` when that module exists
+* tab "Verstetigungs-Check": :func:`assistant.web.ui_check.build_check_tab`
+
+Every function here takes its inputs from the page's own components and server-side state; none takes a file
+except the check tab's upload field (:mod:`assistant.web.gradio_guard` enforces that for every request), and
+all that compute an answer or a check count against the same per-client limit as the API.
 
 The editors' view of the feedback is not here: it shows what others asked, and ``/ui`` is open to anyone who can
 reach the app. It is a separate app behind a login at ``/redaktion/`` (:mod:`.editor`).
@@ -20,12 +24,15 @@ import gradio as gr
 
 from assistant.errors import LotseError
 from assistant.services import Services
+from assistant.web.gradio_guard import UploadRegistry
+from assistant.web.security import ClientLimits
 from assistant.web.ui.chat_panel import ChatPanel
 from assistant.web.ui.controls import language_radio
 from assistant.web.ui.conversation import Turn
 from assistant.web.ui.feedback_panel import FeedbackPanel
 from assistant.web.ui.render import header_html, sources_html
 from assistant.web.ui.texts import Lang, doc_type_choices, factor_choices, t
+from assistant.web.ui_check import build_check_tab
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +104,15 @@ def index_state(services: Services) -> dict[str, Any]:
     }
 
 
-def build_ui(services: Services) -> gr.Blocks:
-    """The web chat as a gradio Blocks app (queue and concurrency limits set, analytics off)."""
+def build_ui(services: Services, limits: ClientLimits | None = None, uploads: UploadRegistry | None = None) -> gr.Blocks:
+    """The web chat as a gradio Blocks app (queue and concurrency limits set, analytics off).
+
+    ``limits`` are the app's per-client limits (shared with the API); ``uploads`` the app's upload registry.
+    """
     mode = "llm" if services.chat.model is not None else "extractive"
-    chat = ChatPanel(services)
-    feedback = FeedbackPanel(services)
+    limits = limits or ClientLimits.from_settings(services.settings)
+    chat = ChatPanel(services, limits)
+    feedback = FeedbackPanel(services, limits)
 
     with gr.Blocks(title="Verstetigungslotse", analytics_enabled=False, delete_cache=(3600, 3600)) as blocks:
         turns = gr.State([])
@@ -116,7 +127,8 @@ def build_ui(services: Services) -> gr.Blocks:
                     feedback.build_form()
                 with gr.Column(scale=2, elem_id="lotse-sources-col"):
                     chat.build_sources()
-            check_tab = _check_tab(services)
+            with gr.Tab(t("de", "tab_check"), id="check") as check_tab:
+                build_check_tab(services, limits, uploads)
 
         chat.wire(turns, lang, feedback.target)
         feedback.wire(turns, lang)
@@ -160,8 +172,7 @@ def build_ui(services: Services) -> gr.Blocks:
             (feedback.not_helpful, lambda lg, tn: gr.update(value=t(lg, "fb_not_helpful"))),
             (feedback.wrong_source, lambda lg, tn: gr.update(value=t(lg, "fb_wrong_source"))),
         ]
-        if check_tab is not None:
-            labelled.append((check_tab, lambda lg, tn: gr.update(label=t(lg, "tab_check"))))
+        labelled.append((check_tab, lambda lg, tn: gr.update(label=t(lg, "tab_check"))))
 
         def relabel(lang_: Lang, turns_: list[Turn] | None) -> list[Any]:
             return [update(lang_ or "de", turns_ or []) for _, update in labelled]
@@ -171,19 +182,3 @@ def build_ui(services: Services) -> gr.Blocks:
 
     blocks.queue(default_concurrency_limit=services.settings.max_concurrent_answers, max_size=QUEUE_MAX_SIZE)
     return blocks
-
-
-def _check_tab(services: Services) -> gr.Tab | None:
-    """The "Verstetigungs-Check" tab, when ``assistant.web.ui_check`` provides it (another developer's part)."""
-    try:
-        from assistant.web.ui_check import build_check_tab  # type: ignore[import-not-found]
-    except ModuleNotFoundError as e:
-        if e.name != "assistant.web.ui_check":
-            log.warning("Verstetigungs-Check tab skipped: %s", e)
-        return None
-    except ImportError as e:
-        log.warning("Verstetigungs-Check tab skipped: %s", e)
-        return None
-    with gr.Tab(t("de", "tab_check"), id="check") as tab:
-        build_check_tab(services)
-    return tab

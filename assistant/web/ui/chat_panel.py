@@ -18,6 +18,7 @@ from assistant.errors import LotseError, RateLimitError
 from assistant.retrieval.filters import Filters
 from assistant.services import Services
 from assistant.text import guess_language
+from assistant.web.security import ClientLimits, client_key_of
 from assistant.web.ui.conversation import Turn, history_of, write_export
 from assistant.web.ui.render import md_safe, notice_html, sources_html
 from assistant.web.ui.texts import (
@@ -63,11 +64,25 @@ def _origin(request: gr.Request | None) -> str:
         return ""
 
 
+def messages_of(turns: list[Turn], lang: Lang) -> list[dict[str, Any]]:
+    """The chat bubbles of the conversation, rebuilt from the server-side turns.
+
+    The chat never takes its messages back from the browser: a client could put anything into them, files
+    included (the 2026-12 probe sent a ``FileData`` path to /etc/passwd in a message and got the file served).
+    """
+    messages: list[dict[str, Any]] = []
+    for turn in turns:
+        messages.append({"role": "user", "content": md_safe(turn.question)})
+        messages.append({"role": "assistant", "content": answer_bubble(turn, "en" if turn.language == "en" else lang)})
+    return messages
+
+
 class ChatPanel:
     """Builds the chat components inside the current gradio layout and wires their events."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, limits: ClientLimits) -> None:
         self.services = services
+        self.limits = limits
 
     # -- layout ----------------------------------------------------------------------------------------
     def build_filters(self) -> None:
@@ -136,7 +151,7 @@ class ChatPanel:
             fb_target,
             lang,
         ]
-        inputs = [self.question, self.chatbot, turns, self.factors, self.doc_types, lang]
+        inputs = [self.question, turns, self.factors, self.doc_types, lang]
         gr.on(
             [self.question.submit, self.ask.click],
             self.respond,
@@ -176,7 +191,6 @@ class ChatPanel:
     def respond(
         self,
         question: str,
-        messages: list[dict[str, Any]] | None,
         turns: list[Turn] | None,
         factors: list[str] | None,
         doc_types: list[str] | None,
@@ -187,9 +201,22 @@ class ChatPanel:
         lang = lang or "de"
         question = (question or "").strip()
         turns = list(turns or [])
-        messages = list(messages or [])
+        messages = messages_of(turns, lang)
         skip = gr.skip()
         msg_lang = "en" if lang == "en" or (question and guess_language(question) == "en") else "de"
+        wait = self.limits.answers.check(client_key_of(request)) if question else None
+        if wait is not None:
+            yield (
+                skip,
+                skip,
+                skip,
+                skip,
+                notice_html([t(msg_lang, "err_rate", seconds=int(wait) + 1)], msg_lang, error=True),
+                skip,
+                skip,
+                skip,
+            )
+            return
         if not question:
             yield (
                 skip,

@@ -80,8 +80,12 @@ def _absolute(url: str, origin: str) -> str:
 
 
 def _inert(text: str) -> str:
-    """Markdown viewers render inline HTML; document text must stay text in the exported file."""
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    """Text stays text in the exported file: no inline HTML, and no link or image of any kind.
+
+    Escaping every ``[`` (after the backslashes) leaves no inline link, image or reference definition, so a
+    question such as ``[hier](javascript:…)`` is exported as its characters, never as a link.
+    """
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _quote_block(text: str) -> str:

@@ -19,6 +19,7 @@ import gradio as gr
 
 from assistant.errors import LotseError
 from assistant.feedback import FeedbackStore
+from assistant.secrets import verify
 from assistant.services import Services
 from assistant.web.ui.controls import language_radio
 from assistant.web.ui.render import esc, feedback_table_html, notice_html
@@ -32,14 +33,16 @@ RECENT_LIMIT = 50
 LOGIN_MESSAGE = f'<span lang="de">{esc(t("de", "ed_login"))}</span><br><span lang="en">{esc(t("en", "ed_login"))}</span>'
 
 
-def editor_auth(token: str) -> Callable[[str, str], bool]:
-    """gradio ``auth`` callable: user ``redaktion`` and the token, both compared in constant time."""
+def editor_auth(stored: str) -> Callable[[str, str], bool]:
+    """gradio ``auth`` callable: user ``redaktion`` and the password, checked against its stored scrypt hash.
+
+    The user name is compared in constant time; the password's hash too (:func:`assistant.secrets.verify`).
+    """
     expected_user = EDITOR_USER.encode()
-    expected = token.encode()
 
     def check(username: str, password: str) -> bool:
         user_ok = hmac.compare_digest((username or "").strip().lower().encode(), expected_user)
-        password_ok = hmac.compare_digest((password or "").encode(), expected)
+        password_ok = verify(password or "", stored)
         if not (user_ok and password_ok):
             log.warning("editors' login refused")  # no user name or address: nothing about the person
         return user_ok and password_ok
@@ -52,7 +55,7 @@ class EditorPanel:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.store = FeedbackStore(services.store, services.settings.feedback_retention_days)
+        self.store = FeedbackStore.of(services.store, services.settings)
 
     def build(self) -> None:
         self.table = gr.HTML(elem_id="lotse-ed-table")
@@ -109,8 +112,8 @@ def build_editor_ui(services: Services) -> gr.Blocks:
     return blocks
 
 
-def editor_mount_options(token: str) -> dict[str, Any]:
+def editor_mount_options(stored_hash: str) -> dict[str, Any]:
     """``gr.mount_gradio_app`` keywords for the editors' page: the chat's look plus gradio's login."""
     from assistant.web.ui import mount_options
 
-    return mount_options() | {"auth": editor_auth(token), "auth_message": LOGIN_MESSAGE}
+    return mount_options() | {"auth": editor_auth(stored_hash), "auth_message": LOGIN_MESSAGE}

@@ -14,6 +14,7 @@ import gradio as gr
 from assistant.errors import LotseError
 from assistant.feedback import FeedbackStore
 from assistant.services import Services
+from assistant.web.security import ClientLimits, client_key_of
 from assistant.web.ui.conversation import Turn, citation_line
 from assistant.web.ui.render import esc, notice_html
 from assistant.web.ui.texts import Lang, t
@@ -22,9 +23,10 @@ log = logging.getLogger(__name__)
 
 
 class FeedbackPanel:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, limits: ClientLimits) -> None:
         self.services = services
-        self.store = FeedbackStore(services.store, services.settings.feedback_retention_days)
+        self.limits = limits
+        self.store = FeedbackStore.of(services.store, services.settings)
 
     # -- per answer ------------------------------------------------------------------------------------
     def build_form(self) -> None:
@@ -75,7 +77,12 @@ class FeedbackPanel:
             )
 
     def _rater(self, rating: str) -> Any:
-        def handler(index: int | None, comment: str, turns: list[Turn] | None, lang: Lang) -> tuple[str, Any]:
+        def handler(
+            index: int | None, comment: str, turns: list[Turn] | None, lang: Lang, request: gr.Request
+        ) -> tuple[str, Any]:
+            wait = self.limits.feedback.check(client_key_of(request))
+            if wait is not None:
+                return notice_html([t(lang, "err_rate", seconds=int(wait) + 1)], lang, error=True), gr.skip()
             return self.rate(rating, index, comment, turns, lang)
 
         return handler

@@ -155,6 +155,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "The Lotse is busy right now. Please try again in a few seconds.",
     ),
     "err_empty": ("Bitte eine Frage eingeben.", "Please enter a question."),
+    "err_rate": (
+        "Zu viele Anfragen. Bitte in {seconds} Sekunden erneut versuchen.",
+        "Too many requests. Please try again in {seconds} seconds.",
+    ),
     "err_index": ("Indexstatus nicht verfügbar: {msg}", "Index status unavailable: {msg}"),
     "notice": ("Hinweis", "Note"),
     # export
