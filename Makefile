@@ -11,7 +11,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve test test-fast lint bench load soak eval audit lock browser-deps clean
+.PHONY: setup run serve test test-fast lint bench load soak eval audit lock browser-deps ocr-deps clean
 
 $(STAMP): pyproject.toml $(wildcard $(LOCK))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml $(wildcard $(LOCK))
 setup: $(STAMP)
 
 # Ingest is incremental: an unchanged corpus costs a hash per file and no embedding work.
-run: setup
+run: setup ocr-deps
 	$(BIN)/lotse ingest corpus
 	$(BIN)/lotse serve
 
@@ -37,7 +37,14 @@ browser-deps:
 	  else echo "Bitte Debian-Paket 'chromium' installieren: sudo apt-get install chromium"; exit 1; fi; }
 	@test -d tests/browser/node_modules/axe-core || (cd tests/browser && npm install --no-audit --no-fund --silent)
 
-test: setup browser-deps
+# OCR of scanned PDF pages (optional for `run`: without it such pages are flagged; the tests need it).
+ocr-deps:
+	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx deu || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-deu >/dev/null); \
+	  else echo "Für Texterkennung (OCR) gescannter PDF-Seiten: sudo apt-get install tesseract-ocr tesseract-ocr-deu"; fi; }
+
+test: setup browser-deps ocr-deps
 	$(BIN)/python -m pytest
 
 test-fast: setup

@@ -48,7 +48,10 @@ def section_label(path: tuple[str, ...], title: str) -> str:
 
 
 def _sections(blocks: list[Block]) -> list[tuple[int | None, tuple[str, ...], list[Block]]]:
-    return [(page, path, list(group)) for (page, path), group in groupby(blocks, key=lambda b: (b.page, b.heading_path))]
+    return [
+        (page, path, list(group))
+        for (page, path), group in groupby(blocks, key=lambda b: (b.page, b.heading_path))
+    ]
 
 
 def chunk_document(
@@ -63,6 +66,7 @@ def chunk_document(
     """Split a loaded document into chunks whose offsets point into ``doc.text``."""
     chunks: list[Chunk] = []
     offset = 0  # start of the current block within doc.text ("\n\n"-joined blocks)
+    ocr_pages = set(getattr(doc.account, "ocr_pages", None) or ())
     for page, path, blocks in _sections(doc.blocks):
         text = "\n\n".join(b.text for b in blocks)
         section_start = offset
@@ -86,7 +90,8 @@ def chunk_document(
                     chunk_index=index,
                     char_start=start,
                     char_end=start + len(body),
-                    metadata=dict(metadata),
+                    # a citation from a page read by OCR says so (the text may hold recognition errors)
+                    metadata={**metadata, "ocr": True} if page in ocr_pages else dict(metadata),
                 )
             )
     return chunks

@@ -27,6 +27,8 @@ class ParseLimits:
         timeout_s: Wall time for parsing one PDF (in its child process).
         memory_mb: Address-space limit for the PDF child process.
         max_chars: Most characters of text indexed per document (see ingest.bounds).
+        ocr: OCR pages without a text layer when Tesseract is installed (see ingest.ocr).
+        ocr_budget_s: Seconds OCR may take per document (default: 60 % of timeout_s, inside it).
     """
 
     max_file_bytes: int = 100 * 1024 * 1024
@@ -34,6 +36,8 @@ class ParseLimits:
     timeout_s: float = 120.0
     memory_mb: int = 1024
     max_chars: int = 3_000_000
+    ocr: bool = True
+    ocr_budget_s: float | None = None
 
 
 def load_file(

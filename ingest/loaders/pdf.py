@@ -30,6 +30,7 @@ from ingest import isolation
 from ingest.account import UNREADABLE_WARN_SHARE, DocumentAccount, count_words
 from ingest.cleaning import Line, lines_from_fragments, pdf_pages_to_blocks, plausible_title, sanitize_plain
 from ingest.loaders.text import display_name, sniff_kind
+from ingest.ocr import INSTALL_HINT_DE
 
 if TYPE_CHECKING:
     from ingest.loaders import ParseLimits
@@ -126,8 +127,15 @@ def _pdf_date(value: Any) -> str | None:
     return f"{year}-{month}-{day}" if 1900 < int(year) < 2200 else None
 
 
-def extract_pdf(path: str, max_pages: int) -> dict[str, Any]:
-    """Runs in the child: read a PDF and return plain data (or {"error": kind, ...})."""
+def extract_pdf(path: str, max_pages: int, ocr_lang: str = "", ocr_budget_s: float = 0.0) -> dict[str, Any]:
+    """Runs in the child: read a PDF and return plain data (or {"error": kind, ...}).
+
+    With `ocr_lang` (Tesseract languages, e.g. "deu+eng"), pages without a text layer are OCR'd until
+    `ocr_budget_s` seconds are used up; later ones stay flagged (``ocr: "timeout"``).
+    """
+    import time
+
+    ocr_deadline = time.monotonic() + ocr_budget_s
     import pypdf
     from pypdf.errors import DependencyError
 
@@ -190,8 +198,18 @@ def extract_pdf(path: str, max_pages: int) -> dict[str, Any]:
         removed: Counter[str] = Counter()
         lines = lines_from_fragments(fragments, removed)
         raw_lines = [ln for ln in raw.split("\n") if ln.strip()]
+        ocr = None
+        if ocr_lang and sum(len("".join(ln.text.split())) for ln in lines) < MIN_PAGE_CHARS:
+            from ingest.ocr import ocr_page
+
+            text, ocr = ocr_page(page, ocr_lang, ocr_deadline)
+            if text and len("".join(text.split())) >= MIN_PAGE_CHARS:
+                lines = [Line(ln) for ln in text.split("\n") if ln.strip()]
+            elif ocr == "ok":
+                ocr = "empty"
         pages.append(
             {
+                "ocr": ocr,
                 "lines": [(ln.text, ln.size, ln.bold, ln.x, ln.y, ln.gap_before) for ln in lines],
                 "height": height,
                 "raw_lines": len(raw_lines),
@@ -246,11 +264,23 @@ def _check_signature(path: Path) -> bool:
 
 def load_pdf(path: Path, limits: ParseLimits) -> LoadedDocument:
     """Load a PDF in an isolated child process and clean its text into blocks."""
+    from ingest.ocr import tesseract_languages
+
     name = display_name(path)
     complete = _check_signature(path)
+    ocr_lang = tesseract_languages() if limits.ocr else ""
     try:
         result = isolation.run_isolated(
-            extract_pdf, str(path), limits.max_pages, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb
+            extract_pdf,
+            str(path),
+            limits.max_pages,
+            ocr_lang,
+            # OCR may use most of the time; the rest of the document still gets parsed
+            0.6 * limits.timeout_s
+            if limits.ocr_budget_s is None
+            else min(limits.ocr_budget_s, limits.timeout_s),
+            timeout_s=limits.timeout_s,
+            memory_mb=limits.memory_mb,
         )
     except isolation.ChildTimeout as e:
         raise ParseTimeoutError(
@@ -347,16 +377,30 @@ def load_pdf(path: Path, limits: ParseLimits) -> LoadedDocument:
             f"Seite(n) {_pages_list(failed)} von „{name}“ konnten nicht gelesen werden und fehlen."
         )
     empty = [i + 1 for i, chars in enumerate(page_chars) if chars < MIN_PAGE_CHARS and i + 1 not in failed]
+    ocr_pages = [i + 1 for i, page in enumerate(result["pages"]) if page.get("ocr") == "ok"]
     if empty:
+        timed_out = [n for n in empty if result["pages"][n - 1].get("ocr") == "timeout"]
+        hint = "" if ocr_lang or not limits.ocr else " " + INSTALL_HINT_DE
         warnings_.append(
             f"Seite(n) {_pages_list(empty)} von „{name}“ enthalten keinen auslesbaren Text "
-            "(Bild, Scan oder leere Seite) und fehlen im Index."
+            f"(Bild, Scan oder leere Seite) und fehlen im Index.{hint}"
+        )
+        if timed_out:
+            warnings_.append(
+                f"Die Texterkennung (OCR) für Seite(n) {_pages_list(timed_out)} von „{name}“ brauchte zu lange "
+                "und wurde abgebrochen; der Rest des Dokuments ist indexiert."
+            )
+    if ocr_pages:
+        warnings_.append(
+            f"Seite(n) {_pages_list(ocr_pages)} von „{name}“ wurden per Texterkennung (OCR) gelesen; "
+            "Zitate von diesen Seiten können Lesefehler enthalten."
         )
     if not complete:
         warnings_.append(
             f"„{name}“ scheint unvollständig zu sein (Dateiende fehlt); möglicherweise fehlen Inhalte."
         )
     account.pages_without_text = empty
+    account.ocr_pages = ocr_pages
     unreadable = account.removed["garbage"] + account.removed["invisible"]
     if account.words_extracted and unreadable > UNREADABLE_WARN_SHARE * account.words_extracted:
         warnings_.append(
