@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     _common(p)
 
+    p = sub.add_parser(
+        "token-hash",
+        help="Hash des Redaktions-Passworts für LOTSE_EDITOR_TOKEN_FILE / hash the editors' password",
+    )
+    p.add_argument("--new", action="store_true", help="neues Zufallspasswort erzeugen / generate a new password")
+    _common(p)
+
     p = sub.add_parser("serve", help="Web-App starten / serve the web app")
     p.add_argument("--host", help="Adresse / bind address (LOTSE_HOST)")
     p.add_argument("--port", type=int, help="Port (LOTSE_PORT)")

@@ -270,7 +270,7 @@ def cmd_eval_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.feedback import FeedbackStore
 
-    store = FeedbackStore(build_services(settings).store, settings.feedback_retention_days)
+    store = FeedbackStore.of(build_services(settings).store, settings)
     items = store.recent(limit=args.limit)
     summary = store.summary()
 
@@ -280,6 +280,30 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
             _out(f"{item['created_at']} {item['rating']:>12}  {item['question'][:80]}  {item.get('comment') or ''}")
 
     _emit(args, {"summary": summary, "items": items}, human)
+    return EXIT_OK
+
+
+def cmd_token_hash(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the scrypt hash of the editors' password (read from stdin, or a new random one with --new)."""
+    import secrets as random_source
+
+    from assistant.config import MIN_EDITOR_TOKEN
+    from assistant.secrets import hash_token
+
+    token = random_source.token_urlsafe(24) if args.new else sys.stdin.readline().strip()
+    if len(token) < MIN_EDITOR_TOKEN:
+        raise InputError(
+            f"Das Passwort ist zu kurz (mindestens {MIN_EDITOR_TOKEN} Zeichen). Mit --new wird eines erzeugt.",
+            f"The password is too short (at least {MIN_EDITOR_TOKEN} characters). --new generates one.",
+        )
+    digest = hash_token(token)
+
+    def human() -> None:
+        if args.new:
+            _out(f"Passwort / password (nur jetzt sichtbar / shown once): {token}")
+        _out(digest)
+
+    _emit(args, {"hash": digest} | ({"token": token} if args.new else {}), human)
     return EXIT_OK
 
 
