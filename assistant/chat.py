@@ -18,10 +18,11 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from assistant.answer_check import degenerate_reason, drop_sentences, unsupported_sentences
 from assistant.citations import check_citations, citations_for, make_citation
 from assistant.config import Settings
 from assistant.errors import InputError, LLMError, RateLimitError
-from assistant.extractive import compose, select_sentences
+from assistant.extractive import MAX_SENTENCES, MAX_SENTENCES_LIMIT, compose, select_sentences
 from assistant.llm import ChatModel
 from assistant.prompts import CANARY, SYSTEM_PROMPT_DE, answer_messages, rewrite_messages
 from assistant.retrieval.base import RetrievalResult, Retriever
@@ -61,6 +62,8 @@ class AnswerResult:
     notices: list[str] = field(default_factory=list)
     fallback: bool = False
     removed_citations: list[int] = field(default_factory=list)
+    #: Language-model sentences dropped because a number, date or name in them stands in no passage they cite.
+    unsupported_sentences: int = 0
     confidence: float = 0.0
     language: str = "de"
     seconds: float = 0.0
@@ -74,6 +77,7 @@ class AnswerResult:
             "notices": self.notices,
             "fallback": self.fallback,
             "removed_citations": self.removed_citations,
+            "unsupported_sentences": self.unsupported_sentences,
             "confidence": self.confidence,
             "search_query": self.search_query,
         }
@@ -89,13 +93,33 @@ FALLBACK_NOTICE = {
     "de": "{reason} Stattdessen: wörtliche Auszüge aus den Quellen.",
     "en": "{reason} Instead: verbatim excerpts from the sources.",
 }
+DEGENERATE_REASON = {
+    "de": "Die Antwort des Sprachmodells war keine brauchbare Antwort ({why}).",
+    "en": "The language model's reply was no usable answer ({why}).",
+}
+DEGENERATE_WHY = {
+    "markers": ("nur Quellenangaben", "only source markers"),
+    "short": ("zu kurz", "too short"),
+    "echo": ("wiederholte die Frage", "repeated the question"),
+    "repetition": ("wiederholte sich", "repeated itself"),
+    "unsupported": (
+        "keine Aussage war durch die zitierten Quellen belegt",
+        "no statement was backed by its sources",
+    ),
+}
+UNSUPPORTED_NOTICE = {
+    "de": "{n} Satz/Sätze der Antwort wurden entfernt: Zahlen, Daten oder Namen darin stehen in keiner zitierten "
+    "Quelle.",
+    "en": "{n} sentence(s) removed: numbers, dates or names in them stand in none of the cited sources.",
+}
 BUSY = (
     "Der Lotse ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
     "The Lotse is busy right now. Please try again in a few seconds.",
 )
 
 _FOLLOWUP_START = re.compile(
-    r"^\s*(und|aber|also|was ist mit|wie ist es mit|wie sieht es mit|and|what about|how about)\b", re.IGNORECASE
+    r"^\s*(und|aber|also|was ist mit|wie ist es mit|wie sieht es mit|and|what about|how about)\b",
+    re.IGNORECASE,
 )
 _ANAPHORA = re.compile(
     r"\b(das|dies|diese[rsmn]?|dafür|dazu|davon|damit|dabei|darauf|daran|er|sie|es|ihn|ihm|ihr|ihre[nmrs]?|"
@@ -181,8 +205,10 @@ class ChatService:
             )
         turns: list[dict[str, str]] = []
         for turn in history or []:
-            if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(
-                turn.get("content"), str
+            if (
+                not isinstance(turn, dict)
+                or turn.get("role") not in ("user", "assistant")
+                or not isinstance(turn.get("content"), str)
             ):
                 raise InputError(
                     "Verlauf ungültig: erwartet werden Einträge mit role 'user'/'assistant' und content.",
@@ -198,10 +224,15 @@ class ChatService:
 
     # -- public ----------------------------------------------------------------------------------------
     def answer(
-        self, question: str, history: Sequence[dict[str, str]] | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] | None = None,
+        filters: Filters | None = None,
+        *,
+        max_quotes: int | None = None,
     ) -> AnswerResult:
         result: AnswerResult | None = None
-        for event in self.stream(question, history, filters):
+        for event in self.stream(question, history, filters, max_quotes=max_quotes):
             if event.type == "done":
                 result = event.data
         assert result is not None
@@ -214,19 +245,35 @@ class ChatService:
         filters: Filters | None = None,
         *,
         language: str | None = None,
+        max_quotes: int | None = None,
     ) -> AnswerStream:
         """Validate and take an answer slot now (errors raise before any event), then stream events.
 
-        The slot is released when the stream is exhausted or closed, e.g. by a client that disconnects.
+        ``max_quotes`` asks an extractive answer for more (or fewer) quoted sentences than the default
+        (the answer sentence and two supporting ones). The slot is released when the stream is exhausted or
+        closed, e.g. by a client that disconnects.
         """
         turns = self.validate(question, history)
+        quotes = MAX_SENTENCES if max_quotes is None else max_quotes
+        if not isinstance(quotes, int) or not 1 <= quotes <= MAX_SENTENCES_LIMIT:
+            raise InputError(
+                f"Anzahl der Zitate muss zwischen 1 und {MAX_SENTENCES_LIMIT} liegen.",
+                f"The number of quotes must be between 1 and {MAX_SENTENCES_LIMIT}.",
+            )
         if not self._slots.acquire(timeout=self.slot_wait_s):
             raise RateLimitError(*BUSY)
-        return AnswerStream(self._stream(question.strip(), turns, filters or Filters(), language), self._slots.release)
+        return AnswerStream(
+            self._stream(question.strip(), turns, filters or Filters(), language, quotes), self._slots.release
+        )
 
     # -- internals -------------------------------------------------------------------------------------
     def _stream(
-        self, question: str, history: list[dict[str, str]], filters: Filters, language: str | None
+        self,
+        question: str,
+        history: list[dict[str, str]],
+        filters: Filters,
+        language: str | None,
+        quotes: int,
     ) -> Iterator[ChatEvent]:
         started = time.perf_counter()
         lang = language or guess_language(question)
@@ -243,9 +290,9 @@ class ChatService:
         ):
             result = self._abstain(question, search_query, retrieval, lang)
         elif self.model is not None:
-            result = yield from self._llm_answer(question, search_query, history, retrieval, lang)
+            result = yield from self._llm_answer(question, search_query, history, retrieval, lang, quotes)
         else:
-            result = self._extractive(question, search_query, retrieval, lang)
+            result = self._extractive(question, search_query, retrieval, lang, quotes)
         result.seconds = time.perf_counter() - started
         if not result.fallback and result.mode == "extractive" or result.abstained:
             yield ChatEvent("token", result.answer)
@@ -273,7 +320,9 @@ class ChatService:
         query, context = self._search_terms(question, history)
         return self._retrieve(query, context, filters, k)
 
-    def _retrieve(self, query: str, context: str, filters: Filters | None, k: int | None = None) -> RetrievalResult:
+    def _retrieve(
+        self, query: str, context: str, filters: Filters | None, k: int | None = None
+    ) -> RetrievalResult:
         # Only recognisable follow-ups get the previous question as context. Measured on tests/eval: searching
         # every question with history in context, or only those that find nothing alone, answers out-of-scope
         # questions with passages on the previous topic (45 of 57 would no longer abstain).
@@ -288,7 +337,11 @@ class ChatService:
         if self.model is not None:
             try:
                 rewritten = self.model.complete(rewrite_messages(question, history), deadline_s=8.0).strip()
-                if rewritten and CANARY not in rewritten and len(rewritten) <= 2 * self.settings.max_question_chars:
+                if (
+                    rewritten
+                    and CANARY not in rewritten
+                    and len(rewritten) <= 2 * self.settings.max_question_chars
+                ):
                     return rewritten.splitlines()[0], ""
             except LLMError as e:
                 log.info("question rewrite failed, using history heuristics: %s", e)
@@ -300,7 +353,9 @@ class ChatService:
         query, context = self._search_terms(question, history)
         return f"{context} {query}".strip()
 
-    def _abstain(self, question: str, search_query: str, retrieval: RetrievalResult, lang: str) -> AnswerResult:
+    def _abstain(
+        self, question: str, search_query: str, retrieval: RetrievalResult, lang: str
+    ) -> AnswerResult:
         titles: list[str] = []
         for hit in retrieval.hits:
             if hit.chunk.title not in titles:
@@ -320,13 +375,21 @@ class ChatService:
             language=lang,
         )
 
-    def _extractive(self, question: str, search_query: str, retrieval: RetrievalResult, lang: str) -> AnswerResult:
-        picks = select_sentences(search_query, retrieval.hits, self.retriever.analyzer)
+    def _extractive(
+        self,
+        question: str,
+        search_query: str,
+        retrieval: RetrievalResult,
+        lang: str,
+        quotes: int = MAX_SENTENCES,
+    ) -> AnswerResult:
+        picks = select_sentences(search_query, retrieval.hits, self.retriever.analyzer, max_sentences=quotes)
         if not picks:
             return self._abstain(question, search_query, retrieval, lang)
         text, order = compose(picks, lang)
         base = self.settings.public_base_url
         citations = []
+        lead = picks[0]
         for n, i in enumerate(order, start=1):
             chunk = retrieval.hits[i].chunk
             spans = [p.sentence for p in picks if p.hit_index == i]
@@ -334,7 +397,12 @@ class ChatService:
             # One verbatim quote per source: the chosen sentences and what lies between them
             # (select_sentences keeps that span short).
             quote = chunk.text[start:end]
-            citations.append(make_citation(n, retrieval.hits[i], quote, base))
+            marked = None
+            if i == lead.hit_index:  # mark the answer: its expression (amount, date), else its whole sentence
+                offset = lead.sentence.start - start
+                a, b = lead.span or (0, len(lead.sentence.text))
+                marked = (offset + a, offset + b)
+            citations.append(make_citation(n, retrieval.hits[i], quote, base, marked))
         return AnswerResult(
             answer=text,
             mode="extractive",
@@ -353,9 +421,15 @@ class ChatService:
         history: list[dict[str, str]],
         retrieval: RetrievalResult,
         lang: str,
+        quotes: int = MAX_SENTENCES,
     ) -> Generator[ChatEvent, None, AnswerResult]:
         assert self.model is not None
-        hits: list[ScoredChunk] = retrieval.hits
+        # The passages holding the best-ranked sentences go first, so a small model sees the answer early.
+        picks = select_sentences(search_query, retrieval.hits, self.retriever.analyzer, max_sentences=quotes)
+        lead = list(dict.fromkeys(p.hit_index for p in picks))
+        hits: list[ScoredChunk] = [retrieval.hits[i] for i in lead] + [
+            h for i, h in enumerate(retrieval.hits) if i not in lead
+        ]
         messages = answer_messages(question, hits, history[-self.settings.max_history_turns :], lang)
         parts: list[str] = []
         yield ChatEvent("status", {"stage": "generating"})
@@ -367,20 +441,46 @@ class ChatService:
                 yield ChatEvent("token", token)
         except LLMError as e:
             log.warning("LLM failed, falling back to extractive answer: %s", e)
-            yield ChatEvent("reset", None)
-            fallback = self._extractive(question, search_query, retrieval, lang)
-            fallback.fallback = True
-            fallback.notices.append(FALLBACK_NOTICE[lang].format(reason=e.public(lang)))  # details: the log above
-            yield ChatEvent("notice", fallback.notices[-1])
-            yield ChatEvent("token", fallback.answer)
-            return fallback
+            # details: the log above
+            return (
+                yield from self._fallback(question, search_query, retrieval, lang, quotes, e.public(lang))
+            )
         raw = "".join(parts)
         if CANARY in raw or _leaks_system_prompt(raw):
             yield ChatEvent("reset", None)
             result = self._abstain(question, search_query, retrieval, lang)
             result.notices.append("Die Antwort wurde zurückgehalten, weil sie interne Anweisungen enthielt.")
             return result
-        checked = check_citations(sanitize_model_output(raw), len(hits))
+        cleaned = sanitize_model_output(raw)
+        why = degenerate_reason(cleaned, question)
+        if why is not None:
+            log.warning("degenerate LLM reply (%s), falling back to extractive answer: %r", why, raw[:200])
+            return (
+                yield from self._fallback(
+                    question, search_query, retrieval, lang, quotes, _degenerate(why, lang)
+                )
+            )
+        checked = check_citations(cleaned, len(hits))
+        unsupported = 0
+        if checked.numbers:
+            # Every number, date and name must stand in a passage the sentence cites; other sentences go.
+            passages = [_passage_text(hits[n - 1]) for n in checked.numbers]
+            dropped = unsupported_sentences(checked.text, passages)
+            if dropped:
+                log.info(
+                    "dropping %d unsupported LLM sentences: %s", len(dropped), [d.missing for d in dropped]
+                )
+                unsupported = len(dropped)
+                rest = drop_sentences(checked.text, dropped)
+                rechecked = check_citations(rest, len(checked.numbers))
+                if not rechecked.numbers or degenerate_reason(rest, question):
+                    result = yield from self._fallback(
+                        question, search_query, retrieval, lang, quotes, _degenerate("unsupported", lang)
+                    )
+                    result.unsupported_sentences = unsupported
+                    return result
+                checked.text = rechecked.text
+                checked.numbers = [checked.numbers[n - 1] for n in rechecked.numbers]
         if not checked.numbers:
             yield ChatEvent("reset", None)
             result = self._abstain(question, search_query, retrieval, lang)
@@ -397,6 +497,8 @@ class ChatService:
                 "Nicht existierende Quellenangaben wurden entfernt: "
                 + ", ".join(f"[{n}]" for n in checked.invalid)
             )
+        if unsupported:
+            notices.append(UNSUPPORTED_NOTICE[lang].format(n=unsupported))
         return AnswerResult(
             answer=checked.text,
             mode="llm",
@@ -406,9 +508,39 @@ class ChatService:
             search_query=search_query,
             notices=notices,
             removed_citations=checked.invalid,
+            unsupported_sentences=unsupported,
             confidence=retrieval.confidence,
             language=lang,
         )
+
+    def _fallback(
+        self,
+        question: str,
+        search_query: str,
+        retrieval: RetrievalResult,
+        lang: str,
+        quotes: int,
+        reason: str,
+    ) -> Generator[ChatEvent, None, AnswerResult]:
+        """Withdraw what the model streamed and answer extractively, with a notice that says why."""
+        yield ChatEvent("reset", None)
+        fallback = self._extractive(question, search_query, retrieval, lang, quotes)
+        fallback.fallback = True
+        fallback.notices.append(FALLBACK_NOTICE[lang].format(reason=reason))
+        yield ChatEvent("notice", fallback.notices[-1])
+        yield ChatEvent("token", fallback.answer)
+        return fallback
+
+
+def _degenerate(why: str, lang: str) -> str:
+    de, en = DEGENERATE_WHY[why]
+    return DEGENERATE_REASON[lang].format(why=de if lang == "de" else en)
+
+
+def _passage_text(hit: ScoredChunk) -> str:
+    """What a citation of ``hit`` backs: its text, and the title and section it stands under."""
+    c = hit.chunk
+    return f"{c.title}\n{c.section}\n{c.text}"
 
 
 def _leaks_system_prompt(text: str) -> bool:

@@ -21,7 +21,10 @@ QUESTION = "Welche Betreibermodelle kommen für den Dauerbetrieb einer digitalen
 
 
 def _quoted(answer: str) -> list[tuple[str, list[int]]]:
-    return [(s, [int(n) for n in re.findall(r"\d+", refs)]) for s, refs in re.findall(r"„(.+?)“ ((?:\[\d+\])+)", answer)]
+    return [
+        (s, [int(n) for n in re.findall(r"\d+", refs)])
+        for s, refs in re.findall(r"„(.+?)“ ((?:\[\d+\])+)", answer)
+    ]
 
 
 def test_extractive_answer_is_verbatim_and_cited(corpus_services) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +53,9 @@ def test_out_of_scope_abstains_without_citations(corpus_services) -> None:  # ty
 
 
 def test_english_question_gets_english_frame(corpus_services) -> None:  # type: ignore[no-untyped-def]
-    result = corpus_services.chat.answer("How can municipalities finance the operation after the funding ends?")
+    result = corpus_services.chat.answer(
+        "How can municipalities finance the operation after the funding ends?"
+    )
     assert result.language == "en"
     assert result.answer.splitlines()[0].startswith("Verbatim excerpts") or result.abstained
 
@@ -69,11 +74,18 @@ def test_followup_finds_its_answer_like_the_standalone_question(corpus_services)
     """The follow-up's own words decide; the previous question only supplies the topic. Searched as one
     text, the long previous question outvoted "Beschlüsse" and the passage fell out of the top 5."""
     chat = corpus_services.chat
-    history = [{"role": "user", "content": "Welche Kooperationsform passt, wenn eine Stadt ihre Datenplattform "
-                                           "für die Nachbargemeinden mitbetreibt?"}]
+    history = [
+        {
+            "role": "user",
+            "content": "Welche Kooperationsform passt, wenn eine Stadt ihre Datenplattform "
+            "für die Nachbargemeinden mitbetreibt?",
+        }
+    ]
     result = chat.search("Welche Beschlüsse braucht man dafür?", history)
-    assert any("gleichlautende Beschlüsse der beteiligten Räte" in " ".join(h.chunk.text.split())
-               for h in result.hits[:5])
+    assert any(
+        "gleichlautende Beschlüsse der beteiligten Räte" in " ".join(h.chunk.text.split())
+        for h in result.hits[:5]
+    )
     assert "Kooperationsform" in result.query and "Beschlüsse" in result.query
 
 
@@ -118,13 +130,18 @@ def llm() -> Iterator[FakeOpenAIServer]:
 
 def _llm_services(index: Path, embedder, server: FakeOpenAIServer, **kw):  # type: ignore[no-untyped-def]
     return make_services(
-        index, embedder, llm_base_url=server.base_url, llm_model="test-model", llm_first_token_timeout_s=2,
-        llm_deadline_s=3, **kw,
+        index,
+        embedder,
+        llm_base_url=server.base_url,
+        llm_model="test-model",
+        llm_first_token_timeout_s=2,
+        llm_deadline_s=3,
+        **kw,
     )
 
 
 def test_llm_answer_streams_and_checks_citations(corpus_index_dir, embedder, llm) -> None:  # type: ignore[no-untyped-def]
-    llm.enqueue(Reply(text="Ein Eigenbetrieb ist möglich [1]. Auch eine AöR kommt in Frage [2][9]."))
+    llm.enqueue(Reply(text="Ein Eigenbetrieb ist möglich [1]. Auch eine Anstalt kommt in Frage [2][9]."))
     services = _llm_services(corpus_index_dir, embedder, llm)
     events = list(services.chat.stream(QUESTION))
     tokens = [e.data for e in events if e.type == "token"]
@@ -147,7 +164,10 @@ def test_llm_down_falls_back_to_extractive(corpus_index_dir, embedder) -> None: 
     from tests.conftest import free_port
 
     services = make_services(
-        corpus_index_dir, embedder, llm_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_model="m",
+        corpus_index_dir,
+        embedder,
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
+        llm_model="m",
         llm_max_retries=0,
     )
     started = time.perf_counter()
@@ -176,7 +196,9 @@ def test_llm_faults_fall_back_within_deadline(corpus_index_dir, embedder, llm, r
     events = list(services.chat.stream(QUESTION))
     elapsed = time.perf_counter() - started
     result = events[-1].data
-    assert elapsed < 15, elapsed  # 3 s LLM deadline plus retrieval and the extractive fallback on a loaded machine
+    assert elapsed < 15, (
+        elapsed
+    )  # 3 s LLM deadline plus retrieval and the extractive fallback on a loaded machine
     assert result.fallback and result.mode == "extractive" and result.citations
     assert any(e.type == "reset" for e in events), "streamed partial text must be withdrawn"
 
@@ -191,7 +213,11 @@ def test_canary_never_leaves(corpus_index_dir, embedder, llm) -> None:  # type: 
 
 
 def test_markup_in_model_output_is_defused(corpus_index_dir, embedder, llm) -> None:  # type: ignore[no-untyped-def]
-    llm.enqueue(Reply(text='Siehe ![x](http://evil.example/p.png) und [hier](javascript:alert(1)) <script>x</script> [1]'))
+    llm.enqueue(
+        Reply(
+            text="Siehe ![x](http://evil.example/p.png) und [hier](javascript:alert(1)) <script>x</script> [1]"
+        )
+    )
     services = _llm_services(corpus_index_dir, embedder, llm)
     result = services.chat.answer(QUESTION)
     assert "evil.example" not in result.answer and "javascript:" not in result.answer
@@ -199,13 +225,106 @@ def test_markup_in_model_output_is_defused(corpus_index_dir, embedder, llm) -> N
 
 
 def test_llm_rewrites_followups(corpus_index_dir, embedder, llm) -> None:  # type: ignore[no-untyped-def]
-    llm.enqueue(Reply(text="Wie wird ein Zweckverband finanziert?"), Reply(text="Über Umlagen [1]."))
+    llm.enqueue(
+        Reply(text="Wie wird ein Zweckverband finanziert?"), Reply(text="Über Umlagen der Mitglieder [1].")
+    )
     services = _llm_services(corpus_index_dir, embedder, llm)
-    history = [{"role": "user", "content": "Was ist ein Zweckverband?"},
-               {"role": "assistant", "content": "Ein Zusammenschluss von Kommunen [1]."}]
+    history = [
+        {"role": "user", "content": "Was ist ein Zweckverband?"},
+        {"role": "assistant", "content": "Ein Zusammenschluss von Kommunen [1]."},
+    ]
     result = services.chat.answer("Und wie wird er finanziert?", history)
     assert result.search_query == "Wie wird ein Zweckverband finanziert?"
     rewrite_request = llm.chat_requests[0].json
     assert "Zweckverband" in rewrite_request["messages"][-1]["content"]
     answer_request = llm.chat_requests[1].json
     assert [m["role"] for m in answer_request["messages"]] == ["system", "user", "assistant", "user"]
+
+
+# --- answers that lead with the answer; model replies checked, not trusted -----------------------------------
+def test_extractive_answer_is_short_and_marks_its_answer(corpus_services) -> None:  # type: ignore[no-untyped-def]
+    question = "Wie viel kostet der Betrieb der Datenplattform von Musterstadt pro Jahr?"
+    result = corpus_services.chat.answer(question)
+    quoted = _quoted(result.answer)
+    assert 1 <= len(quoted) <= 3
+    first = result.citations[0]
+    assert first.answer_span is not None
+    a, b = first.answer_span
+    marked = first.quote[a:b]
+    assert marked and marked in quoted[0][0]  # the span lies in the answer sentence, the quote is unchanged
+    assert re.search(r"\d", marked), marked  # an amount is asked for: the amount is marked
+    assert first.to_contract()["answer_span"] == [a, b]
+    assert all(c.answer_span is None for c in result.citations[1:])
+    more = corpus_services.chat.answer(question, max_quotes=6)
+    assert len(_quoted(more.answer)) > len(quoted)
+    with pytest.raises(InputError):
+        corpus_services.chat.answer(question, max_quotes=0)
+
+
+def _sources(request_json: dict) -> dict[int, str]:  # type: ignore[type-arg]
+    user = request_json["messages"][-1]["content"]
+    return {int(n): text for n, text in re.findall(r'<quelle nr="(\d+)"[^>]*>\n(.*?)\n</quelle>', user, re.S)}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "[1] [2][3]",
+        "[1]",
+        QUESTION + " [1]",
+        "Das ist so. [1] Das ist so. [1] Das ist so. [1] Das ist so. [1]",
+    ],
+)
+def test_degenerate_replies_fall_back_to_extractive(corpus_index_dir, embedder, llm, reply) -> None:  # type: ignore[no-untyped-def]
+    llm.enqueue(Reply(text=reply))
+    services = _llm_services(corpus_index_dir, embedder, llm)
+    events = list(services.chat.stream(QUESTION))
+    result = events[-1].data
+    assert result.fallback and result.mode == "extractive" and result.citations
+    assert "keine brauchbare Antwort" in result.notices[0]
+    assert any(e.type == "reset" for e in events) and any(e.type == "notice" for e in events)
+    assert result.answer.startswith("Wörtliche Auszüge")
+
+
+def test_unsupported_sentences_are_dropped_and_counted(corpus_index_dir, embedder, llm) -> None:  # type: ignore[no-untyped-def]
+    def respond(request_json: dict) -> str:  # type: ignore[type-arg]
+        source = _sources(request_json)[1]
+        number = re.search(r"\d+(?:[.,]\d+)*", source)
+        supported = (
+            f"Die Quelle nennt die Zahl {number.group(0)} [1]."
+            if number
+            else "Die Quelle beschreibt das [1]."
+        )
+        return (
+            f"{supported} Ein Eigenbetrieb ist eine Möglichkeit für den Dauerbetrieb [1]. "
+            "Erprobt wurde das in Paderborn, Gütersloh und Bielefeld seit 1987 [1]."
+        )
+
+    llm.responder = respond
+    services = _llm_services(corpus_index_dir, embedder, llm)
+    result = services.chat.answer(QUESTION)
+    assert result.mode == "llm" and not result.fallback
+    assert result.unsupported_sentences == 1
+    assert "Bielefeld" not in result.answer and "Eigenbetrieb" in result.answer
+    assert any("1 Satz/Sätze" in n for n in result.notices)
+    assert result.to_contract()["unsupported_sentences"] == 1
+
+
+def test_an_answer_of_only_unsupported_sentences_falls_back(corpus_index_dir, embedder, llm) -> None:  # type: ignore[no-untyped-def]
+    llm.enqueue(
+        Reply(text="Das kostet in Paderborn 987.654 Euro [1]. In Bielefeld sind es 123.456 Euro [2].")
+    )
+    services = _llm_services(corpus_index_dir, embedder, llm)
+    result = services.chat.answer(QUESTION)
+    assert result.fallback and result.mode == "extractive" and result.unsupported_sentences == 2
+    assert "987.654" not in result.answer
+
+
+def test_prompt_puts_the_answer_passage_first(corpus_index_dir, embedder, llm) -> None:  # type: ignore[no-untyped-def]
+    question = "Wie viel kostet der Betrieb der Datenplattform von Musterstadt pro Jahr?"
+    llm.enqueue(Reply(text="Die Datenplattform kostet im Betrieb Geld [1]."))
+    services = _llm_services(corpus_index_dir, embedder, llm)
+    services.chat.answer(question)
+    extractive = make_services(corpus_index_dir, embedder).chat.answer(question)
+    lead_sentence = _quoted(extractive.answer)[0][0]
+    assert lead_sentence in _sources(llm.chat_requests[-1].json)[1]
