@@ -51,6 +51,8 @@ RATING_LABELS: dict[str, str] = {"gruen": "grün", "gelb": "gelb", "rot": "rot"}
 _EVIDENCE_MISSING = {"amount": "Betrag", "date": "Termin", "number": "Zahl", "actor": "benannte Stelle"}
 #: Most plan sentences listed under "found" per factor.
 MAX_FOUND = 8
+#: Most evidence sentences shown per fulfilled criterion.
+MAX_EVIDENCE = 3
 GUIDANCE_K = 5
 
 
@@ -96,6 +98,10 @@ class CriterionResult:
             "quotes": [m.sentence.text for m in self.matches[:3]],
             "why_vague": vague.why_vague() if self.status == "vage" and vague else "",
             "citation": self.citation,
+            "evidence": [
+                {"text": m.sentence.text, "section": m.sentence.section, "page": m.sentence.page}
+                for m in self.evidence()[:MAX_EVIDENCE]
+            ],
         }
 
 
@@ -369,8 +375,9 @@ def assess_factor(
     config: CheckConfig,
     retriever: HybridRetriever,
     base_url: str = "",
+    judge: SentenceJudge | None = None,
 ) -> FactorResult:
-    results = detect(analysed, factor, config)
+    results = detect(analysed, factor, config, judge)
     rating, reason, share = rate(results, config)
     book = CitationBook(base_url)
 
@@ -418,8 +425,12 @@ def assess_factor(
 
 
 def assess(
-    plan: Plan, config: CheckConfig, retriever: HybridRetriever, base_url: str = ""
+    plan: Plan,
+    config: CheckConfig,
+    retriever: HybridRetriever,
+    base_url: str = "",
+    judge: SentenceJudge | None = None,
 ) -> list[FactorResult]:
-    """All five factors, in the order of ``assistant.types.FACTORS``."""
+    """All five factors, in the order of ``assistant.types.FACTORS``; ``judge`` adds dense similarity."""
     analysed = analyse_sentences(plan, config)
-    return [assess_factor(analysed, fc, config, retriever, base_url) for fc in config.factors.values()]
+    return [assess_factor(analysed, fc, config, retriever, base_url, judge) for fc in config.factors.values()]

@@ -112,6 +112,7 @@ class CheckConfig:
     yellow_from: float
     dense_alone: float = 1.0
     dense_margin: float = 1.0
+    dense_model: str = ""
 
     def topics(self) -> dict[str, FactorConfig]:
         """Known building-block topics (case-insensitive) → their factor."""
@@ -213,4 +214,5 @@ def load_config(path: Path | None = None) -> CheckConfig:
         yellow,
         dense_alone=float(matching.get("dense_alone", 1.0)),
         dense_margin=float(matching.get("dense_margin", 1.0)),
+        dense_model=str(matching.get("dense_model") or ""),
     )

@@ -14,7 +14,14 @@ import re
 import tempfile
 from pathlib import Path
 
-from assistant.check.assess import RATING_LABELS, STATUS_LABELS, FactorResult
+from assistant.check.assess import (
+    MAX_EVIDENCE,
+    RATING_LABELS,
+    STATUS_LABELS,
+    CriterionResult,
+    FactorResult,
+    SentenceMatch,
+)
 from assistant.check.blocks import short_reference
 from assistant.check.plan import PlanSentence
 from assistant.check.report import DISCLAIMER, CheckReport
@@ -71,6 +78,11 @@ def _where(s: PlanSentence) -> str:
 # --- Markdown ----------------------------------------------------------------------------------------------
 
 
+def _evidence(c: CriterionResult) -> list[SentenceMatch]:
+    """The plan sentences that fulfil ``c`` (none unless "erfüllt")."""
+    return c.evidence()[:MAX_EVIDENCE]
+
+
 def _md(text: str) -> str:
     """Plain text for Markdown: no raw HTML, no accidental markup at line start."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -88,7 +100,9 @@ def _md_factor(i: int, f: FactorResult) -> list[str]:
     out += ["### Was der Plan schon sagt", ""]
     out += [f"- „{_md(s.text)}“{_md(_where(s))}" for s in f.found] or ["- Der Plan enthält dazu keine Aussage."]
     out += ["", "### Kriterien", ""]
-    out += [f"- {c.criterion.label}: **{STATUS_LABELS[c.status]}**" for c in f.criteria]
+    for c in f.criteria:
+        out.append(f"- {c.criterion.label}: **{STATUS_LABELS[c.status]}**")
+        out += [f"  - belegt durch: „{_md(m.sentence.text)}“{_md(_where(m.sentence))}" for m in _evidence(c)]
     if f.gaps:
         out += ["", "### Lücken", ""] + [f"- {_md(g)}" for g in f.gaps]
     if f.steps:
@@ -190,6 +204,13 @@ def to_docx(report: CheckReport) -> bytes:
             doc.add_paragraph(_x(f"„{s.text}“{_where(s)}"), style="List Bullet")
         if not f.found:
             doc.add_paragraph("Der Plan enthält dazu keine Aussage.")
+        doc.add_heading("Kriterien", level=2)
+        for c in f.criteria:
+            p = doc.add_paragraph(style="List Bullet")
+            p.add_run(_x(f"{c.criterion.label}: "))
+            p.add_run(STATUS_LABELS[c.status]).bold = True
+            for m in _evidence(c):
+                doc.add_paragraph(_x(f"belegt durch: „{m.sentence.text}“{_where(m.sentence)}"), style="List Bullet 2")
         if f.gaps:
             doc.add_heading("Lücken", level=2)
             for g in f.gaps:

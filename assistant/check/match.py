@@ -135,3 +135,19 @@ class SentenceJudge:
         with self._lock:
             vector = self._sentences[text]
         return {c.id: float(np.max(self._criterion(c) @ vector)) for c in criteria}
+
+
+_judges: dict[int, SentenceJudge] = {}
+_judges_lock = threading.Lock()
+
+
+def judge_for(embedder: Embedder | None, config: CheckConfig) -> SentenceJudge | None:
+    """The shared judge for ``embedder``, or None when its model is not the one the thresholds were chosen for
+    (``matching.dense_model``): similarities of another model live on another scale."""
+    if embedder is None or getattr(embedder, "model_id", None) != config.dense_model:
+        return None
+    with _judges_lock:
+        judge = _judges.get(id(embedder))
+        if judge is None or judge.embedder is not embedder:
+            judge = _judges[id(embedder)] = SentenceJudge(embedder)
+        return judge

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.check.assess import RATING_LABELS, STATUS_LABELS, FactorResult, assess
+from assistant.check.assess import MAX_EVIDENCE, RATING_LABELS, STATUS_LABELS, FactorResult, assess
 from assistant.check.blocks import BibEntry, BuildingBlock, bibliography, build_block, short_reference
 from assistant.check.criteria import CheckConfig, load_config
+from assistant.check.match import judge_for
 from assistant.check.plan import Plan
 from assistant.types import Citation
 
@@ -93,7 +94,8 @@ def run_check(
     started = time.perf_counter()
     config = config or load_config()
     base_url = services.settings.public_base_url
-    factors = assess(plan, config, services.retriever, base_url)
+    judge = judge_for(getattr(services, "embedder", None), config)
+    factors = assess(plan, config, services.retriever, base_url, judge)
     notices: list[str] = []
     mode = "extractive"
     if summaries and services.chat_model is not None:
@@ -132,7 +134,9 @@ def render_text(report: CheckReport) -> str:
         out.append("Was der Plan schon sagt:")
         out += [f"  – „{s.text}“" for s in f.found] or ["  – (nichts gefunden)"]
         out.append("Kriterien:")
-        out += [f"  [{STATUS_LABELS[c.status]:7}] {c.criterion.label}" for c in f.criteria]
+        for c in f.criteria:
+            out.append(f"  [{STATUS_LABELS[c.status]:7}] {c.criterion.label}")
+            out += [f"            belegt durch: „{m.sentence.text}“" for m in c.evidence()[:MAX_EVIDENCE]]
         if f.gaps:
             out.append("Lücken:")
             out += [f"  – {g}" for g in f.gaps]
