@@ -194,7 +194,7 @@ class Crawler:
     def _allowed(self, robots: Any, url: str) -> bool:
         if robots.can_fetch(ROBOTS_AGENT, url):
             return True
-        self._skip("robots.txt")
+        self._skip("durch robots.txt ausgeschlossen")
         return False
 
     def _skip(self, reason: str, n: int = 1) -> None:
@@ -246,7 +246,7 @@ class Crawler:
         for loc in locs:
             url = normalise(loc)
             if urlsplit(url).hostname != host or urlsplit(url).scheme not in ("http", "https"):
-                self._skip("sitemap: other host or scheme")
+                self._skip("Sitemap-Eintrag auf anderem Host")
             elif url not in urls:
                 urls.append(url)
         return urls
@@ -277,7 +277,7 @@ class Crawler:
                         if url in self.indexed:
                             res.keep.add(url)
                         continue
-                    links = self._settle(url, outcome)
+                    links = self._settle(url, outcome, robots)
                     if links is None:
                         continue
                     budget -= 1
@@ -302,10 +302,12 @@ class Crawler:
         except WebFetchError as e:
             return e
 
-    def _settle(self, url: str, resp: WebResponse) -> list[str] | None:
+    def _settle(self, url: str, resp: WebResponse, robots: Any) -> list[str] | None:
         """Record one response; the links to follow, or None when it yields no document."""
         res = self.result
         final = normalise(resp.url)
+        if final != url and not self._allowed(robots, final):  # redirected into a disallowed folder
+            return None
         if resp.status == 304:
             state = self.previous.get(url, PageState())
             res.not_modified.append(url)

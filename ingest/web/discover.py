@@ -118,7 +118,7 @@ def extract_links(html: str, base_url: str, host: str) -> Links:
         problem = url_problem(url, host)
         if problem:
             parts = urlsplit(url)
-            reason = "credentials" if parts.username or parts.password else "other host"
+            reason = "mit Zugangsdaten" if parts.username or parts.password else "anderer Host"
             links.skip(reason)
             continue
         if _NOT_DOCUMENTS.search(urlsplit(url).path):

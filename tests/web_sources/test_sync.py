@@ -38,6 +38,8 @@ LISTED = [
     "/latin1.html",
     "/intern/geheim.html",
     "/bild.html",
+    "/weg.html",
+    "/schleife.html",
 ]
 
 
@@ -67,6 +69,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestSite]:
             content_type="text/html; charset=iso-8859-1",
         )
         s.routes["/intern/geheim.html"] = Route(page("Intern", "<p>Nicht für die Öffentlichkeit.</p>"))
+        s.routes["/weg.html"] = Route(status=302, headers={"Location": f"http://localhost:{s.port}/"})
+        s.routes["/schleife.html"] = Route(status=301, headers={"Location": "/schleife.html"})
         s.routes["/bild.html"] = Route(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
         s.routes["/dateien/studie.pdf"] = Route(pdf.read_bytes(), content_type="application/pdf")
         yield s
@@ -107,6 +111,8 @@ def test_first_sync_indexes_the_site_within_its_rules(site: TestSite, index: Pat
     assert failure(report, "/langsam.html")["transient"] is True
     assert "image/png" in failure(report, "/bild.html")["error"]
     assert outcome.gone == [site.url + "/fehlt.html"]
+    assert "anderen Host (localhost)" in failure(report, "/weg.html")["error"]
+    assert "Weiterleitungsschleife" in failure(report, "/schleife.html")["error"]
     # main content only: navigation, cookie banner and footer never become chunks
     texts = [c.text for c in services.store.live_chunks()]
     assert len(texts) >= 5
