@@ -343,6 +343,9 @@ class Crawler:
             for reason, n in found.skipped.items():
                 self._skip(reason, n)
             links = found.same_host
+            if found.noindex:
+                self._skip("Seite mit robots-Meta „noindex“")
+                return links  # followed, never indexed (an indexed version leaves the index)
         else:
             links = []
         path = self.work_dir / f"{digest}{suffix}"

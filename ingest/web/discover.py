@@ -33,6 +33,7 @@ class Links:
 
     same_host: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+    noindex: bool = False  # <meta name="robots" content="noindex">: the page does not want to be indexed
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -106,6 +107,12 @@ def extract_links(html: str, base_url: str, host: str) -> Links:
     base_node = tree.css_first("base[href]")
     base = urljoin(base_url, base_node.attributes.get("href") or "") if base_node is not None else base_url
     seen: set[str] = set()
+    for meta in tree.css("meta[content]"):
+        if (meta.attributes.get("name") or "").strip().lower() in ("robots", "lotse", "verstetigungslotse"):
+            directives = {d.strip().lower() for d in (meta.attributes.get("content") or "").split(",")}
+            links.noindex = links.noindex or bool(directives & {"noindex", "none"})
+            if directives & {"nofollow", "none"}:
+                return links
     for node in tree.css("a[href]"):
         href = (node.attributes.get("href") or "").strip()
         if not href or href.startswith("#"):

@@ -40,6 +40,7 @@ LISTED = [
     "/bild.html",
     "/weg.html",
     "/schleife.html",
+    "/noindex.html",
 ]
 
 
@@ -71,6 +72,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestSite]:
         s.routes["/intern/geheim.html"] = Route(page("Intern", "<p>Nicht für die Öffentlichkeit.</p>"))
         s.routes["/weg.html"] = Route(status=302, headers={"Location": f"http://localhost:{s.port}/"})
         s.routes["/schleife.html"] = Route(status=301, headers={"Location": "/schleife.html"})
+        s.routes["/noindex.html"] = Route(
+            page("Entwurf", "<p>Unfertiger Entwurf.</p>").replace(
+                b"<title>", b'<meta name="robots" content="noindex"><title>'
+            )
+        )
         s.routes["/bild.html"] = Route(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
         s.routes["/dateien/studie.pdf"] = Route(pdf.read_bytes(), content_type="application/pdf")
         yield s
@@ -103,7 +109,8 @@ def test_first_sync_indexes_the_site_within_its_rules(site: TestSite, index: Pat
     assert outcome.mode == "sitemap" and outcome.complete
     # robots.txt: the disallowed folder is never requested
     assert site.fetched("/intern/geheim.html") == 0
-    assert any("robots.txt" in w for w in report.warnings)
+    assert any("robots.txt" in w and "noindex" in w for w in report.warnings)
+    assert site.fetched("/noindex.html") == 1
     # the redirect lands on a page that is indexed once, under its own URL
     assert site.fetched("/alt.html") == 1 and (site.url + "/alt.html") not in sources
     # 404, slow server and wrong content type are reported with a reason; the run went on
