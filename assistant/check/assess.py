@@ -19,10 +19,12 @@ import logging
 import re
 import threading
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.check.criteria import CheckConfig, Criterion, FactorConfig, fold_text
+from assistant.check.llm_judge import Verdict
 from assistant.check.match import (
     MIN_WORDS,
     LexicalHit,
@@ -83,6 +85,7 @@ class CriterionResult:
     status: Status
     matches: list[SentenceMatch] = field(default_factory=list)
     citation: int | None = None
+    judged_by: Literal["extraktiv", "llm"] = "extraktiv"
 
     def evidence(self) -> list[SentenceMatch]:
         """The plan sentences that fulfil the criterion (empty unless "erfüllt")."""
@@ -98,6 +101,7 @@ class CriterionResult:
             "quotes": [m.sentence.text for m in self.matches[:3]],
             "why_vague": vague.why_vague() if self.status == "vage" and vague else "",
             "citation": self.citation,
+            "judged_by": self.judged_by,
             "evidence": [
                 {"text": m.sentence.text, "section": m.sentence.section, "page": m.sentence.page}
                 for m in self.evidence()[:MAX_EVIDENCE]
@@ -217,6 +221,24 @@ def detect(
         status: Status = "erfuellt" if any(m.concrete for m in matches) else "vage" if matches else "fehlt"
         results.append(CriterionResult(criterion, status, matches))
     return results
+
+
+#: Shown as the vagueness marker of a sentence the language model judged non-committal.
+LLM_VAGUE_MARKER = "unverbindlich laut Sprachmodell"
+
+
+def apply_verdict(result: CriterionResult, verdict: Verdict | None) -> CriterionResult:
+    """The LLM's verdict replaces the extractive one only with its verified quote; its sentence comes first."""
+    if verdict is None:
+        return result
+    others = [m for m in result.matches if m.sentence != verdict.sentence]
+    if verdict.status == "erfuellt":
+        first = SentenceMatch(verdict.sentence)
+    else:
+        first = SentenceMatch(verdict.sentence, (LLM_VAGUE_MARKER,))
+        others = [replace(m, vague_markers=m.vague_markers or (LLM_VAGUE_MARKER,)) for m in others]
+    status: Status = "erfuellt" if verdict.status == "erfuellt" else "vage"
+    return CriterionResult(result.criterion, status, [first, *others], result.citation, judged_by="llm")
 
 
 def rate(results: list[CriterionResult], config: CheckConfig) -> tuple[Rating, str, float]:
@@ -376,8 +398,9 @@ def assess_factor(
     retriever: HybridRetriever,
     base_url: str = "",
     judge: SentenceJudge | None = None,
+    verdicts: Mapping[str, Verdict] | None = None,
 ) -> FactorResult:
-    results = detect(analysed, factor, config, judge)
+    results = [apply_verdict(r, (verdicts or {}).get(r.criterion.id)) for r in detect(analysed, factor, config, judge)]
     rating, reason, share = rate(results, config)
     book = CitationBook(base_url)
 
@@ -430,7 +453,11 @@ def assess(
     retriever: HybridRetriever,
     base_url: str = "",
     judge: SentenceJudge | None = None,
+    verdicts: Mapping[str, Verdict] | None = None,
 ) -> list[FactorResult]:
-    """All five factors, in the order of ``assistant.types.FACTORS``; ``judge`` adds dense similarity."""
+    """All five factors, in the order of ``assistant.types.FACTORS``; ``judge`` adds dense similarity,
+    ``verdicts`` are LLM judgements with verified quotes (``assistant.check.llm_judge``)."""
     analysed = analyse_sentences(plan, config)
-    return [assess_factor(analysed, fc, config, retriever, base_url, judge) for fc in config.factors.values()]
+    return [
+        assess_factor(analysed, fc, config, retriever, base_url, judge, verdicts) for fc in config.factors.values()
+    ]

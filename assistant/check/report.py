@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.check.assess import MAX_EVIDENCE, RATING_LABELS, STATUS_LABELS, FactorResult, assess
 from assistant.check.blocks import BibEntry, BuildingBlock, bibliography, build_block, short_reference
 from assistant.check.criteria import CheckConfig, load_config
+from assistant.check.llm_judge import Verdict
 from assistant.check.match import judge_for
 from assistant.check.plan import Plan
 from assistant.types import Citation
@@ -81,6 +82,7 @@ def run_check(
     topics: list[str] | None = None,
     config: CheckConfig | None = None,
     summaries: bool = True,
+    judge_criteria: bool = True,
 ) -> CheckReport:
     """Check ``plan`` against the five success factors.
 
@@ -90,21 +92,35 @@ def run_check(
         topics: Topics for "Bausteine für den Antrag"; default: the topics of the weakest factors.
         config: Criteria; default: ``assistant/data/check_factors.yaml``.
         summaries: Ask the chat model (if any) for a short cited summary per factor.
+        judge_criteria: Let the chat model (if any) judge the criteria; a verdict counts only with a quote
+            found verbatim in the plan (``assistant.check.llm_judge``).
     """
     started = time.perf_counter()
     config = config or load_config()
     base_url = services.settings.public_base_url
     judge = judge_for(getattr(services, "embedder", None), config)
-    factors = assess(plan, config, services.retriever, base_url, judge)
     notices: list[str] = []
     mode = "extractive"
+    verdicts: dict[str, Verdict] = {}
+    if judge_criteria and services.chat_model is not None:
+        from assistant.check.llm_judge import llm_verdicts
+
+        verdicts = llm_verdicts(services.chat_model, plan, config)
+        if verdicts:
+            mode = "llm"
+            notices.append(
+                f"Das Sprachmodell hat {len(verdicts)} {'Kriterium' if len(verdicts) == 1 else 'Kriterien'} "
+                "beurteilt, jeweils mit einem wörtlich im Plan gefundenen Beleg; alle übrigen Kriterien sind "
+                "extraktiv beurteilt."
+            )
+    factors = assess(plan, config, services.retriever, base_url, judge, verdicts)
     if summaries and services.chat_model is not None:
         from assistant.check.summary import summarize_all
 
         written = summarize_all(services.chat_model, factors)
         if written:
             mode = "llm"
-        else:
+        elif mode != "llm":
             notices.append("Das Sprachmodell hat keine belegbare Zusammenfassung geliefert; der Bericht ist extraktiv.")
     chosen = [t for t in (topics or []) if t and t.strip()][:MAX_TOPICS] or default_topics(factors)
     blocks = [build_block(services.retriever, t, config=config, base_url=base_url) for t in chosen]

@@ -195,9 +195,13 @@ def test_llm_summaries_are_checked_like_chat_answers(corpus_services, plan_files
     model = FakeChatModel(default="Die Kommune sollte die Finanzierung nach Förderende klären [2]. Siehe auch [9].")
     report = run_check(_with_model(corpus_services, model), read_plan_file(plan_files["schwach"]))
     assert report.mode == "llm"
-    assert len(model.history) == 5
-    prompt = model.history[0][-1]["content"]
-    assert "<quellen>" in prompt and "Eichstetten" not in prompt  # sources only, never the plan text
+    # One request judges the criteria (it reads the plan; its reply here has no verified quote, so nothing
+    # changes), then one summary per factor, which sees the sources only, never the plan text.
+    assert len(model.history) == 6
+    assert "<plan>" in model.history[0][-1]["content"]
+    summaries = [h[-1]["content"] for h in model.history[1:]]
+    assert all("<quellen>" in p and "Eichstetten" not in p and "<plan>" not in p for p in summaries)
+    assert all(c.judged_by == "extraktiv" for f in report.factors for c in f.criteria)
     for f in report.factors:
         assert f.summary is not None
         assert "[9]" not in f.summary  # no such source: removed
@@ -207,7 +211,9 @@ def test_llm_summaries_are_checked_like_chat_answers(corpus_services, plan_files
 
 def test_llm_failures_fall_back_silently_to_the_extractive_report(corpus_services, plan_files) -> None:  # type: ignore[no-untyped-def]
     model = FakeChatModel(default=LLMUnavailableError("Sprachmodell nicht erreichbar."))
-    model.enqueue(f"Interne Anweisung {CANARY} [1]", "Ohne jede Quellenangabe.", LLMTimeoutError("zu langsam"))
+    model.enqueue(
+        "Kein JSON, nur Text.", f"Interne Anweisung {CANARY} [1]", "Ohne jede Quellenangabe.", LLMTimeoutError("zu langsam")
+    )
     report = run_check(_with_model(corpus_services, model), read_plan_file(plan_files["mittel"]))
     assert report.mode == "extractive"
     assert all(f.summary is None for f in report.factors)
