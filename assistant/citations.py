@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from assistant.text import split_sentences
 from assistant.types import Chunk, Citation, ScoredChunk
@@ -53,11 +53,23 @@ def check_citations(text: str, n_sources: int) -> CheckedAnswer:
     return CheckedAnswer(cleaned, valid, invalid)
 
 
-def document_url(chunk: Chunk, base_url: str = "") -> str:
+#: Sources that open in the reading view (``/documents/{id}/ansicht``) instead of as raw files.
+VIEW_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
+
+
+def view_url(base_url: str, doc_id: str, quotes: Sequence[str]) -> str:
+    """The reading view of a non-PDF document that marks ``quotes`` and scrolls to the first (``#zitat``)."""
+    query = urlencode([("zitat", q[:400]) for q in quotes[:8]])
+    return f"{base_url.rstrip('/')}/documents/{quote(doc_id)}/ansicht" + (f"?{query}" if query else "") + "#zitat"
+
+
+def document_url(chunk: Chunk, base_url: str = "", quote_text: str = "") -> str:
     """Link that opens the served document copy at the cited page (``#page=N`` for PDFs); a document from a
     web source links to its URL (the page as it is now, on its own site)."""
     if chunk.source.startswith(("https://", "http://")):
         url = chunk.source
+    elif chunk.source.lower().endswith(VIEW_SUFFIXES):
+        return view_url(base_url, chunk.doc_id, [quote_text] if quote_text else [])
     else:
         url = f"{base_url.rstrip('/')}/documents/{quote(chunk.doc_id)}"
     if chunk.page:
@@ -107,7 +119,7 @@ def make_citation(
         quote=quote_text,
         publisher=str(c.metadata.get("publisher", "")),
         year=int(year) if isinstance(year, int) and year > 0 else None,
-        url=document_url(c, base_url),
+        url=document_url(c, base_url, quote_text),
         doc_id=c.doc_id,
         answer_span=answer_span,
     )

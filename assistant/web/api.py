@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.chat import AnswerResult, AnswerStream
@@ -22,6 +22,8 @@ from assistant.feedback import FeedbackStore
 from assistant.retrieval.filters import Filters
 from assistant.services import Services
 from assistant.web.errors import error_payload
+from assistant.web.reader import CSP as READER_CSP
+from assistant.web.reader import render_document
 from assistant.web.security import ClientLimits
 
 log = logging.getLogger(__name__)
@@ -247,6 +249,33 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
             sources=req.sources, mode=req.mode,
         )
         return {"id": record_id, "status": "gespeichert"}
+
+    @router.get("/documents/{doc_id}/ansicht", tags=["documents"], summary="Leseansicht mit markiertem Zitat",
+                response_class=HTMLResponse)
+    def document_view(doc_id: str, zitat: list[str] = Query(default_factory=list), lang: str = "de") -> HTMLResponse:  # noqa: B008
+        """The cleaned text of a Markdown/HTML/text document with its headings; each ``zitat`` is marked."""
+        from ingest.loaders import load_file
+
+        record, path = _stored(doc_id)
+        if record.suffix == ".pdf":
+            return HTMLResponse(status_code=307, headers={"Location": f"/documents/{doc_id}"})
+        try:
+            loaded = load_file(path)
+        except LotseError as e:
+            log.warning("reading view of %s: %s", doc_id, e)
+            raise HTTPException(404, "Dokument nicht lesbar.") from e
+        page = render_document(record.title or record.source, record.source, f"/documents/{doc_id}",
+                               loaded.blocks, [q[:400] for q in zitat[:8]], "en" if lang == "en" else "de")
+        return HTMLResponse(page, headers={"Content-Security-Policy": READER_CSP, "Cache-Control": "no-store"})
+
+    def _stored(doc_id: str):  # type: ignore[no-untyped-def]
+        if not doc_id.isalnum() or len(doc_id) > 64:
+            raise HTTPException(404, "Dokument nicht gefunden.")
+        record = services.store.documents().get(doc_id)
+        path = services.settings.files_dir / f"{record.content_sha256}{record.suffix}" if record else None
+        if record is None or path is None or not path.is_file():
+            raise HTTPException(404, "Dokument nicht gefunden (nicht oder nicht mehr im Index).")
+        return record, path
 
     @router.get("/documents/{doc_id}", tags=["documents"], summary="Indexiertes Dokument öffnen")
     def document(doc_id: str, request: Request) -> FileResponse:

@@ -472,6 +472,26 @@ def test_documents_serves_indexed_files(client: TestClient) -> None:
     assert "<script>" in page.text  # the original bytes, inert
 
 
+def test_reading_view_marks_the_quote_and_stays_inert(client: TestClient) -> None:
+    """Markdown/HTML citations open a readable view of the indexed text that scrolls to the marked quote."""
+    done = client.post("/api/ask", json={"question": QUESTION}).json()
+    url = next(c["url"] for c in done["citations"] if c["source"].endswith(".md"))
+    assert "/ansicht?zitat=" in url and url.endswith("#zitat")
+    view = client.get(url.split("#")[0])
+    assert view.status_code == 200 and view.headers["content-type"].startswith("text/html")
+    assert "<mark id=\"zitat\">" in view.text and "120.000 Euro" in view.text
+    assert "<h2>Folgekosten</h2>" in view.text or "<h3>Folgekosten</h3>" in view.text  # headings kept
+    assert "title: Testleitfaden" not in view.text and "---" not in view.text  # no raw front matter
+    csp = view.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp
+    page_id = _doc_ids(client)[".html"]
+    hostile = client.get(f"/documents/{page_id}/ansicht", params={"zitat": "<script>alert(1)</script>"})
+    assert hostile.status_code == 200 and "<script" not in hostile.text.lower()
+    assert "alert(document.cookie)" not in hostile.text  # the page's own script never becomes text content
+    assert "nicht (mehr) in dieser Fassung" in hostile.text  # a quote that is not there is said so
+    assert client.get("/documents/unbekannt/ansicht").status_code == 404
+
+
 @pytest.mark.parametrize(
     "doc_id",
     ["unbekannt", "0" * 64, "a" * 65, "..", "...", "abc.md", "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
