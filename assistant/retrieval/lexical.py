@@ -61,9 +61,14 @@ def _best_first(candidates: np.ndarray, scores: np.ndarray, n: int) -> np.ndarra
     return candidates[np.argsort(-scores[candidates], kind="stable")][:n]
 
 
-def _indexed_text(chunk: Chunk) -> str:
-    """What BM25 sees of a chunk: title and section heading give context the body often omits."""
-    return "\n".join(part for part in (chunk.title, chunk.section, chunk.text) if part)
+def _indexed_text(chunk: Chunk, title_weight: int = 1, section_weight: int = 1) -> str:
+    """What BM25 sees of a chunk: title and section heading give context the body often omits.
+
+    The weights repeat a field (0 leaves it out): a repeated heading counts its words that many times, the
+    simplest form of a field boost that BM25 over one text allows.
+    """
+    parts = [chunk.title] * title_weight + [chunk.section] * section_weight + [chunk.text]
+    return "\n".join(part for part in parts if part)
 
 
 def _coverage_text(chunk: Chunk) -> str:
@@ -98,10 +103,13 @@ class BM25Retriever:
         *,
         k1: float = BM25_K1,
         b: float = BM25_B,
+        title_weight: int = 1,
+        section_weight: int = 1,
     ) -> BM25Retriever:
         """Index `chunks`; an empty sequence gives a retriever that finds nothing.
 
-        ``k1`` (term-frequency saturation) and ``b`` (length normalisation) are the BM25 parameters.
+        ``k1`` (term-frequency saturation) and ``b`` (length normalisation) are the BM25 parameters; the field
+        weights say how often the document title and the section path are indexed with each chunk.
 
         The analyzer's corpus vocabulary is replaced by that of `chunks` (rebuilding with the same analyzer does
         not accumulate words of removed documents).
@@ -116,7 +124,7 @@ class BM25Retriever:
         chunk_tokens: list[array] = []
         for chunk in chunks:
             ids = array("i")
-            for token in analyzer.tokens(_indexed_text(chunk)):
+            for token in analyzer.tokens(_indexed_text(chunk, title_weight, section_weight)):
                 token_id = raw_ids.get(token)
                 if token_id is None:
                     token_id = raw_ids[token] = len(raw_counts)

@@ -154,6 +154,9 @@ def test_convex_fusion_is_pure_and_checks_its_arguments() -> None:
 def test_fusion_config_chooses_the_method() -> None:
     dense = scored_list(("x", 0.86), ("y", 0.85))
     lexical = scored_list(("y", 20.0), ("x", 2.0))
-    assert ids(FusionConfig("rrf").fuse(dense, lexical)) == ids(reciprocal_rank_fusion([dense, lexical]))
+    assert ids(FusionConfig("rrf", dense_weight=0.5).fuse(dense, lexical)) == ids(
+        reciprocal_rank_fusion([dense, lexical])
+    )
+    assert FusionConfig().method == "convex"  # the default, chosen on the real development split
     assert ids(FusionConfig("convex", dense_weight=0.5, dense_floor=0.7).fuse(dense, lexical)) == ["y", "x"]
     assert ids(FusionConfig("convex", dense_weight=0.95, dense_floor=0.7).fuse(dense, lexical)) == ["x", "y"]
