@@ -830,10 +830,62 @@ def _side_headings_in_place(seq: list[Line | _PlacedHeading]) -> list[Line | _Pl
     return out
 
 
+#: A slide: a landscape page with at most this many words and lines (presentation exports: 16:9 or 4:3 pages).
+SLIDE_MAX_WORDS = 220
+SLIDE_MAX_LINES = 40
+
+
+def slide_pages(
+    pages: Sequence[Sequence[Line]],
+    page_heights: Sequence[float | None] | None,
+    page_widths: Sequence[float | None] | None,
+) -> set[int]:
+    """Indexes of presentation-style pages: landscape, few lines and words. Only when most text pages of the
+    document are such pages (a landscape table in a report is not a slide)."""
+    if not page_heights or not page_widths:
+        return set()
+    found = set()
+    texty = 0
+    for i, page in enumerate(pages):
+        if not page:
+            continue
+        texty += 1
+        h = page_heights[i] if i < len(page_heights) else None
+        w = page_widths[i] if i < len(page_widths) else None
+        words = sum(count_words(ln.text) for ln in page)
+        if h and w and w > 1.2 * h and words <= SLIDE_MAX_WORDS and len(page) <= SLIDE_MAX_LINES:
+            found.add(i)
+    return found if texty and len(found) >= 0.6 * texty else set()
+
+
+def _slide_levels(page: Sequence[Line]) -> list[int]:
+    """A slide's title (the first run of lines in the page's largest font) is its one heading; every other line,
+    bold or large, is content of the slide ("Projektlaufzeit: 2019–2023", "Fördervolumen: 8 Mio €")."""
+    levels = [0] * len(page)
+    sizes = [ln.size for ln in page if ln.size > 0 and _letters(ln.text) >= 2]
+    if not sizes:
+        return levels
+    top = max(sizes)
+    start = next((i for i, ln in enumerate(page) if ln.size >= top - 0.5 and _letters(ln.text) >= 2), None)
+    if start is None or not _heading_shape(page[start].text) and len(page[start].text.strip()) > 150:
+        return levels
+    i = start
+    while i < len(page) and i - start < 3 and abs(page[i].size - page[start].size) < 0.5:
+        levels[i] = 1
+        i += 1
+        prev_y, y = page[i - 1].y, page[i].y if i < len(page) else None
+        if prev_y is not None and y is not None and not 0 < prev_y - y <= 1.6 * max(page[i].size, 1):
+            break  # the next line in the title font is not directly below: not part of the title
+    return levels
+
+
 def pdf_pages_to_blocks(
-    pages: Sequence[Sequence[Line]], page_heights: Sequence[float | None] | None = None
+    pages: Sequence[Sequence[Line]],
+    page_heights: Sequence[float | None] | None = None,
+    page_widths: Sequence[float | None] | None = None,
 ) -> PdfText:
-    """Clean the lines of all pages of a PDF into blocks (see module docstring)."""
+    """Clean the lines of all pages of a PDF into blocks (see module docstring). Presentation-style pages
+    (`slide_pages`) keep their title as the only heading, so a slide's lines stay together as one section."""
     stats = CleanStats()
     pages = remove_running_lines(pages, page_heights, stats=stats)
     body = body_font_size(pages)
@@ -850,6 +902,8 @@ def pdf_pages_to_blocks(
             kept_pages.append(kept)
         pages = kept_pages
     levels = _heading_levels(pages, body)
+    for i in slide_pages(pages, page_heights, page_widths):
+        levels[i] = _slide_levels(pages[i])
 
     items: list[Heading | Para] = []
     headings: list[Heading] = []

@@ -192,9 +192,11 @@ def extract_pdf(path: str, max_pages: int, ocr_lang: str = "", ocr_budget_s: flo
             pages.append({"lines": [], "height": None, "raw_lines": 0, "raw_bad_lines": 0, "removed": {}})
             continue
         try:
-            height = float(page.mediabox.height)
+            height, width = float(page.mediabox.height), float(page.mediabox.width)
+            if int(page.get("/Rotate", 0) or 0) % 180:
+                height, width = width, height
         except Exception:  # noqa: BLE001
-            height = None
+            height = width = None
         removed: Counter[str] = Counter()
         lines = lines_from_fragments(fragments, removed)
         raw_lines = [ln for ln in raw.split("\n") if ln.strip()]
@@ -212,6 +214,7 @@ def extract_pdf(path: str, max_pages: int, ocr_lang: str = "", ocr_budget_s: flo
                 "ocr": ocr,
                 "lines": [(ln.text, ln.size, ln.bold, ln.x, ln.y, ln.gap_before) for ln in lines],
                 "height": height,
+                "width": width,
                 "raw_lines": len(raw_lines),
                 "raw_bad_lines": sum(1 for ln in raw_lines if re.search(r"[\x00-\x08\x0b-\x1f]", ln)),
                 "removed": dict(removed),
@@ -363,7 +366,9 @@ def load_pdf(path: Path, limits: ParseLimits) -> LoadedDocument:
         removed_here = page.get("removed") or {}
         account.words_extracted += sum(count_words(ln.text) for ln in lines) + sum(removed_here.values())
         account.merge_removed(removed_here)
-    cleaned = pdf_pages_to_blocks(pages, [page["height"] for page in result["pages"]])
+    cleaned = pdf_pages_to_blocks(
+        pages, [page["height"] for page in result["pages"]], [page.get("width") for page in result["pages"]]
+    )
     account.merge_removed(cleaned.stats.removed_words)
     if not cleaned.blocks:
         raise NoTextLayerError(
