@@ -6,28 +6,42 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 LOCK := requirements.lock
+RUN_LOCK := requirements-run.lock
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup run serve test test-fast lint bench load soak eval audit lock browser-deps ocr-deps clean
+.PHONY: setup setup-run run serve test test-fast lint bench load soak eval audit lock browser-deps ocr-deps clean
 
-$(STAMP): pyproject.toml $(wildcard $(LOCK))
+# What running needs (make run): the runtime lock only. What testing needs (make test): everything, dev tools too.
+# pip's own notes (this machine's index locations, build back-ends) go to a log, not the screen.
+SETUP_LOG := $(VENV)/setup.log
+$(RUN_STAMP): pyproject.toml $(wildcard $(RUN_LOCK))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --upgrade pip
-	@if [ -f $(LOCK) ]; then $(BIN)/python -m pip install -q -r $(LOCK); fi
-	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@echo "Richte .venv ein (einmalig, einige Minuten) / setting up .venv (once, a few minutes) ..."
+	@$(BIN)/python -m pip install -q --upgrade pip >>$(SETUP_LOG) 2>&1
+	@if [ -f $(RUN_LOCK) ]; then $(BIN)/python -m pip install -q -r $(RUN_LOCK) >>$(SETUP_LOG) 2>&1 || \
+	  { tail -20 $(SETUP_LOG); exit 1; }; fi
+	@$(BIN)/python -m pip install -q -e . >>$(SETUP_LOG) 2>&1 || { tail -20 $(SETUP_LOG); exit 1; }
+	@touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) $(wildcard $(LOCK))
+	@if [ -f $(LOCK) ]; then $(BIN)/python -m pip install -q -r $(LOCK) >>$(SETUP_LOG) 2>&1 || \
+	  { tail -20 $(SETUP_LOG); exit 1; }; fi
+	@$(BIN)/python -m pip install -q -e '.[dev]' >>$(SETUP_LOG) 2>&1 || { tail -20 $(SETUP_LOG); exit 1; }
 	@touch $(STAMP)
 
+setup-run: $(RUN_STAMP)
 setup: $(STAMP)
 
 # Ingest is incremental: an unchanged corpus costs a hash per file and no embedding work.
-run: setup ocr-deps
+run: setup-run ocr-deps
 	$(BIN)/lotse ingest corpus
 	$(BIN)/lotse serve
 
-serve: setup
+serve: setup-run
 	$(BIN)/lotse serve
 
 browser-deps:
@@ -80,9 +94,11 @@ audit: setup
 # needed: a separate pip run, and every dependency is already there). Regenerate after changing pyproject.toml.
 UV := $(VENV)/tools/bin/uv
 LOCK_CMD := uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o $(LOCK)
+RUN_LOCK_CMD := uv pip compile pyproject.toml -c $(LOCK) --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o $(RUN_LOCK)
 lock:
 	@test -x $(UV) || { $(PYTHON) -m venv $(VENV)/tools && $(VENV)/tools/bin/pip install -q 'uv==0.13.9'; }
 	$(VENV)/tools/bin/$(LOCK_CMD) --custom-compile-command "make lock  (= $(LOCK_CMD))"
+	$(VENV)/tools/bin/$(RUN_LOCK_CMD) --custom-compile-command "make lock  (runtime only, same versions)"
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
