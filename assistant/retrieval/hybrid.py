@@ -91,6 +91,7 @@ class HybridRetriever:
         per_section: Most passages from one page and section in the final list.
         per_document: Most passages from one document in the final list (0: no cap).
         fusion: How the dense and lexical rankings are fused.
+        followup_fusion: The same for a follow-up searched with its context (see `retrieve`).
         reranker: Optional external reranker for the best `rerank_top` fused passages.
         rerank_top: How many fused passages the reranker sees.
         refresh_s: How often to check whether another process changed the index.
@@ -107,6 +108,7 @@ class HybridRetriever:
         per_section: int = 3,
         per_document: int = 0,
         fusion: FusionConfig | None = None,
+        followup_fusion: FusionConfig | None = None,
         reranker: Reranker | None = None,
         rerank_top: int = 20,
         refresh_s: float = 2.0,
@@ -119,6 +121,10 @@ class HybridRetriever:
         self.per_section = per_section
         self.per_document = per_document
         self.fusion = fusion or FusionConfig()
+        # A follow-up's BM25 scores mix two questions (its own words and the context's at a reduced weight), so
+        # their size says less; ranks alone fuse them better. Measured on the 13 follow-ups of the sample set,
+        # hit@5: RRF 0.923 (equal to their standalone rewrites), convex 0.4 / 0.5 / 0.6: 0.769 / 0.846 / 0.846.
+        self.followup_fusion = followup_fusion or FusionConfig("rrf", dense_weight=0.5)
         self.reranker = reranker
         self.rerank_top = rerank_top
         self.refresh_s = refresh_s
@@ -205,7 +211,7 @@ class HybridRetriever:
         t2 = time.perf_counter()
         lexical = self.lexical(query, self.candidates, filters, context=context)
         timings["lexical"] = time.perf_counter() - t2
-        fused = self.fusion.fuse(dense, lexical)
+        fused = (self.followup_fusion if context else self.fusion).fuse(dense, lexical)
         reranked = False
         if self.reranker is not None and fused:
             t3 = time.perf_counter()
