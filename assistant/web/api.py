@@ -269,6 +269,7 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
         return HTMLResponse(page, headers={"Content-Security-Policy": READER_CSP, "Cache-Control": "no-store"})
 
     def _stored(doc_id: str):  # type: ignore[no-untyped-def]
+        """The document's record and stored copy, or 404 (ids are alphanumeric: no path ever reaches the disk)."""
         if not doc_id.isalnum() or len(doc_id) > 64:
             raise HTTPException(404, "Dokument nicht gefunden.")
         record = services.store.documents().get(doc_id)
@@ -279,13 +280,8 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
 
     @router.get("/documents/{doc_id}", tags=["documents"], summary="Indexiertes Dokument öffnen")
     def document(doc_id: str, request: Request) -> FileResponse:
-        if not doc_id.isalnum() or len(doc_id) > 64:
-            raise HTTPException(404, "Dokument nicht gefunden.")
-        record = services.store.documents().get(doc_id)
-        path = services.settings.files_dir / f"{record.content_sha256}{record.suffix}" if record else None
-        if record is None or path is None or not path.is_file():
-            raise HTTPException(404, "Dokument nicht gefunden (nicht oder nicht mehr im Index).")
-        filename = record.source.rsplit("/", 1)[-1]
+        record, path = _stored(doc_id)
+        filename = record.source.rstrip("/").rsplit("/", 1)[-1] or "dokument"
         headers = {"Content-Security-Policy": "sandbox; default-src 'none'"} if record.suffix != ".pdf" else {}
         return FileResponse(
             path,
