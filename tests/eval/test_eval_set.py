@@ -11,7 +11,9 @@ from assistant.evaluation import norm
 from ingest.loaders import load_file
 from tests.conftest import CORPUS, EVAL_DIR
 
-QUESTIONS = [json.loads(line) for line in (EVAL_DIR / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+QUESTIONS = [
+    json.loads(line) for line in (EVAL_DIR / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+]
 ANSWERABLE = [q for q in QUESTIONS if q.get("kind") != "out_of_scope"]
 
 
@@ -29,6 +31,7 @@ def test_set_has_the_promised_shape() -> None:
     kinds = [q.get("kind") for q in QUESTIONS]
     assert len(ANSWERABLE) >= 100
     assert kinds.count("out_of_scope") >= 20
+    assert sum(q.get("category") == "near_miss" for q in QUESTIONS) >= 10  # share words with corpus/
     assert kinds.count("followup") >= 10
     assert {"paraphrase", "compound", "abbreviation"} <= set(kinds)
     assert len({q["id"] for q in QUESTIONS}) == len(QUESTIONS), "ids must be unique"
@@ -41,4 +44,6 @@ def test_expected_phrase_is_in_its_source(item: dict) -> None:
     assert (CORPUS / item["source"]).is_file(), f"missing source {item['source']}"
     pages = _pages(item["source"])
     where = item["page"] if item.get("page") else -1
-    assert norm(item["phrase"]) in pages.get(where, ""), f"{item['id']}: phrase not on page {item.get('page')}"
+    assert norm(item["phrase"]) in pages.get(where, ""), (
+        f"{item['id']}: phrase not on page {item.get('page')}"
+    )
