@@ -33,6 +33,9 @@ _NEGATION = re.compile(r"\b(?:nicht|kein(?:e|en|em|er|es)?|niemand|nichts|weder|
 _NOT_DENYING = re.compile(
     r"\bnicht nur\b|\bnicht mehr als\b|\bkein(?:e|en|er)?\s+[\w-]*(?:zwang|bindung|abhangigkeit|lock-in)\b"
 )
+#: An indirect question ("ob …") affirms nothing; nor does a question in a table's label cell.
+_WHETHER = re.compile(r"^\s*ob\b")
+_QUESTION = re.compile(r"^\s*ob\b|.*\?\s*$")
 #: Fewer words make a title or a cell label, not a statement about the project.
 MIN_WORDS = 3
 
@@ -53,16 +56,18 @@ def negated(clause: str) -> bool:
 def statements(folded: str, config: CheckConfig) -> tuple[Statement, ...]:
     out = []
     pieces = [p for p in _STATEMENTS.split(folded) if p.strip()]
-    if " | " in folded and len(pieces) > 1 and len(pieces[0].split()) <= 4:
+    if " | " in folded and len(pieces) > 1 and (len(pieces[0].split()) <= 4 or pieces[0].endswith("?")):
         # A table row: its first cell names what the other cells say something about ("Kosten | 9.000 € im Jahr").
         pieces = [f"{pieces[0]} : {p}" for p in pieces[1:]]
     for part in pieces:
         if not part.strip():
             continue
         clauses = _CLAUSES.split(part)
-        kept = [c for c in clauses if not negated(c)]
+        kept = [c for c in clauses if not negated(c) and not _QUESTION.match(c)]
+        if any(negated(c) for c in clauses) and any(_WHETHER.match(c) for c in clauses):
+            kept = []  # "Ob andere Kommunen sie nutzen könnten, haben wir nicht untersucht": all of it is denied
         markers = tuple(dict.fromkeys(p.shown for p in config.vagueness if p.search(part)))
-        out.append(Statement(" , ".join(kept), markers, len(kept) < len(clauses)))
+        out.append(Statement(" , ".join(kept), markers, any(negated(c) for c in clauses)))
     return tuple(out)
 
 
