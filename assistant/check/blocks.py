@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.check.assess import cached_hits, pick_statements
 from assistant.check.criteria import CheckConfig
+from assistant.check.guidance import cached_hits, pick_statements
 from assistant.citations import make_citation
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.types import Citation

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from assistant.check import PlanLimits, load_config, plan_from_text, read_plan_file
-from assistant.check.assess import CriterionResult, analyse_sentences, detect, is_statement, rate
+from assistant.check.assess import CriterionResult, analyse_sentences, detect, rate
 from assistant.check.criteria import DEFAULT_CRITERIA
+from assistant.check.guidance import is_statement
 from assistant.errors import ConfigError
 from assistant.types import FACTORS
 from tests.check.conftest import PLANS

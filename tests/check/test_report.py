@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.check import build_block, load_config, read_plan_file, run_check
-from assistant.check.assess import is_statement
 from assistant.check.blocks import bibliography, format_pages
+from assistant.check.guidance import is_statement
 from assistant.check.report import CheckReport
 from assistant.cli import main
 from assistant.errors import LLMTimeoutError, LLMUnavailableError
