@@ -51,6 +51,13 @@ def test_issue_plan_with_tiefbauamt_budget_is_read_right() -> None:
     # A budget sentence is not evidence for communication.
     for r in result["kommunikation"].values():
         assert r.status == "fehlt", (r.criterion.id, evidence(r))
+    # Without its sentence on data sources, the plan does not describe a measurement method.
+    shorter = text.replace(
+        "Dazu werten wir die Belegungsdaten der Sensoren und die Fahrzeiten aus dem Verkehrsrechner aus.", ""
+    )
+    assert shorter != text
+    assert check(shorter)["wirkung"]["messung"].status == "fehlt"
+    assert check(shorter)["wirkung"]["indikatoren"].status == "erfuellt"
 
 
 def test_issue_plan_with_budget_product_and_commitment_appropriation_is_not_red() -> None:
