@@ -40,22 +40,42 @@ def tesseract_languages() -> str:
     return "+".join(langs)
 
 
+def _drawn_images(page: Any) -> list[tuple[int, str]]:
+    """(pixels, name) of the images the page's content stream draws, largest first. Only drawn ones: exports
+    often list every image of the document in each page's resources, and OCR must read this page's picture."""
+    from pypdf.generic import ContentStream
+
+    content = page.get_contents()
+    if content is None:
+        return []
+    names = {ops[0] for ops, op in ContentStream(content, page.pdf).operations if op == b"Do" and ops}
+    xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
+    out = []
+    for name in names:
+        ref = xobjects.get(name)
+        obj = ref.get_object() if ref is not None else None
+        if obj is not None and obj.get("/Subtype") == "/Image":
+            out.append((int(obj.get("/Width", 0)) * int(obj.get("/Height", 0)), str(name)))
+    return sorted(out, reverse=True)
+
+
 def ocr_page(page: Any, lang: str, deadline: float) -> tuple[str | None, str]:
     """(text, status) of one pypdf page: status "ok", "no_image", "timeout" or "failed"."""
     try:
-        images = [img for img in page.images if img.image is not None]
+        drawn = _drawn_images(page)
+        if not drawn or drawn[0][0] < MIN_SCAN_PIXELS:
+            return None, "no_image"
+        image = page.images[drawn[0][1]].image
     except Exception:  # noqa: BLE001 - undecodable images: nothing to read
         return None, "failed"
-    images = [img for img in images if img.image.width * img.image.height >= MIN_SCAN_PIXELS]
-    if not images:
-        return None, "no_image"
-    largest = max(images, key=lambda img: img.image.width * img.image.height)
+    if image is None:
+        return None, "failed"
     remaining = deadline - time.monotonic()
     if remaining < 1:
         return None, "timeout"
     with tempfile.TemporaryDirectory(prefix="lotse-ocr-") as tmp:
         png = os.path.join(tmp, "page.png")
-        largest.image.convert("L").save(png)
+        image.convert("L").save(png)
         try:
             done = subprocess.run(
                 ["tesseract", png, "-", "-l", lang, "--psm", "3"],
