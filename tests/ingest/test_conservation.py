@@ -50,6 +50,10 @@ def test_real_pdf_account_adds_up(rel, realdocs_dir):
     headings = dict.fromkeys(h for b in doc.blocks for h in b.heading_path)
     held = sum(count_words(b.text) for b in doc.blocks) + sum(count_words(h) for h in headings)
     assert 0.95 * account["words_indexed"] <= held <= account["words_indexed"]
+    # a document with a large unreadable share is indexed, with a warning that says so
+    unreadable = account["words_removed"].get("garbage", 0) + account["words_removed"].get("invisible", 0)
+    if unreadable > 0.2 * account["words_extracted"]:
+        assert any("nicht lesbar" in w for w in account["warnings"]), account
 
 
 def test_heading_without_body_stays_content():
