@@ -1,0 +1,78 @@
+"""Quality floors on the real documents (../shared/realdocs), so retrieval regressions on real text fail CI.
+
+The floors sit a little below what the whole search measured when they were set (2026-12-04, convex fusion,
+index of every file in ../shared/realdocs, k=10): development split hit@5 0.820, MRR@10 0.694, answerable
+questions refused 0.0; held-apart test split hit@5 0.825, MRR@10 0.737. The issue's targets (test split
+hit@5 0.95, MRR@10 0.85) are tracked in ``python -m benchmarks quality``, not here. Settings are chosen on the
+development split only; the test split is only measured.
+
+The index takes about ten minutes to embed on a small machine. ``PYTEST_REALDOCS_INDEX=DIR`` (a developer
+convenience, never set in CI) copies an index built with ``lotse ingest ../shared/realdocs --index DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+import pytest
+
+from assistant.evaluation import is_hit, load_questions
+from tests.conftest import EVAL_DIR, REALDOCS, make_services
+
+pytestmark = pytest.mark.slow
+
+FILES = [EVAL_DIR / "realdocs_dev_pdf.jsonl", EVAL_DIR / "realdocs_dev_pages.jsonl"]
+
+
+@pytest.fixture(scope="module")
+def real_services(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    if not REALDOCS.is_dir():
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"real documents missing at {REALDOCS} (CI=true)")
+        pytest.skip(f"real documents not available at {REALDOCS}")
+    index = tmp_path_factory.mktemp("realdocs-index")
+    prebuilt = os.environ.get("PYTEST_REALDOCS_INDEX")
+    if prebuilt:
+        shutil.rmtree(index)
+        shutil.copytree(prebuilt, index, ignore=shutil.ignore_patterns("ingest.lock"))
+    else:
+        report = make_services(index, embedder).pipeline().run([REALDOCS])
+        assert report.documents >= 25, report
+    return make_services(index, embedder, rate_limit=0)
+
+
+def measure(services: Any, split: str) -> dict[str, float]:
+    items = [q for f in FILES for q in load_questions(f) if q["split"] == split]
+    chat = services.chat
+    ranks: list[int | None] = []
+    refused: list[bool] = []
+    for item in items:
+        if item["kind"] == "out_of_scope":
+            continue
+        hits = chat.search(item["question"], [], k=10).hits
+        ranks.append(next((r for r, h in enumerate(hits, start=1) if is_hit(h, item)), None))
+        refused.append(chat.answer(item["question"]).abstained)
+    n = len(ranks)
+    return {
+        "n": n,
+        "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
+        "mrr@10": sum(1 / r for r in ranks if r is not None) / n,
+        "refused": sum(refused) / n,
+    }
+
+
+def test_development_split_floors(real_services) -> None:  # type: ignore[no-untyped-def]
+    m = measure(real_services, "dev")
+    assert m["n"] >= 200, m
+    assert m["hit@5"] >= 0.78, m
+    assert m["mrr@10"] >= 0.66, m
+    assert m["refused"] <= 0.03, m  # answerable questions must not be refused (issue: 22% on the fact sheets)
+
+
+def test_test_split_floors(real_services) -> None:  # type: ignore[no-untyped-def]
+    m = measure(real_services, "test")
+    assert m["n"] >= 35, m
+    assert m["hit@5"] >= 0.77, m
+    assert m["mrr@10"] >= 0.68, m
