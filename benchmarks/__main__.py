@@ -2,7 +2,8 @@
 
 ``python -m benchmarks load|soak [options]`` runs the load or soak benchmark (see benchmarks/load.py, ``--help``);
 they start servers and are not part of ``all``. ``python -m benchmarks conservation`` measures how much of the
-real PDFs' text reaches the index (see benchmarks/conservation.py; no embedding).
+real PDFs' text reaches the index (see benchmarks/conservation.py; no embedding). ``python -m benchmarks english
+--sample-index DIR --real-index DIR`` compares English and German questions (see benchmarks/english.py).
 
 Progress goes to stderr; results are also written as JSON to ``benchmarks/results/`` (git-ignored).
 """
@@ -23,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import load
 
         return load.main(argv)
+    if argv and argv[0] == "english":  # needs indexes built with lotse ingest; see benchmarks/english.py
+        from benchmarks import english
+
+        return english.main(argv[1:])
     if argv and argv[0] == "conservation":  # parsing only, no embedding: minutes, not hours
         from benchmarks import conservation
 
