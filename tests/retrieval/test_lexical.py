@@ -211,3 +211,32 @@ def test_partial_sort_matches_a_full_stable_sort() -> None:
         full = candidates[np.argsort(-scores[candidates], kind="stable")]
         for n in (1, 5, 50, candidates.size, candidates.size + 3):
             assert _best_first(candidates, scores, n).tolist() == full[:n].tolist()
+
+
+# -- signals for the answer layer and field weights -------------------------------------------------------------
+def test_unknown_words_name_what_the_corpus_never_uses() -> None:
+    retriever = BM25Retriever.from_chunks(CHUNKS, GermanAnalyzer())
+    # "Plattform" is known, "Bamberg" is not; "Datenstrategie" splits into known parts and counts as known.
+    assert retriever.unknown_words("Welche Plattform hat Bamberg?") == ["bamberg"]
+    assert retriever.unknown_words("Gibt es eine Datenstrategie?") == []
+    assert retriever.known_fraction("Welche Plattform hat Bamberg?") == pytest.approx(1 / 2)
+
+
+def test_result_knows_a_word_when_one_is_not_unknown() -> None:
+    from assistant.retrieval.base import RetrievalResult
+
+    result = RetrievalResult("q", "q", [], unknown_words=frozenset({"bamberg", "ulm"}))
+    assert not result.knows(["bamberg"])
+    assert result.knows(["bad", "bamberg"])  # one known part of the name is enough
+    assert not result.knows([])  # a name without content words tells nothing about the corpus
+
+
+def test_section_weight_lifts_a_heading_match() -> None:
+    chunks = [
+        make_chunk("a:1", "Die Kosten trägt der Landkreis über fünf Jahre.", section="Finanzierung"),
+        make_chunk("b:1", "Finanzierung wird später geklärt, zuerst geht es um Ziele und Nutzen im Projekt."),
+    ]
+    unweighted = BM25Retriever.from_chunks(chunks, GermanAnalyzer(), section_weight=0)
+    weighted = BM25Retriever.from_chunks(chunks, GermanAnalyzer(), section_weight=2)
+    assert [h.chunk.id for h in unweighted.retrieve("Finanzierung")] == ["b:1"]
+    assert [h.chunk.id for h in weighted.retrieve("Finanzierung")][0] == "a:1"
