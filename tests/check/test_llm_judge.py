@@ -111,3 +111,33 @@ def test_quote_verification_is_verbatim() -> None:
     assert verify_quote("„Unser Maßstab für den Erfolg“", PLAN) is not None
     assert verify_quote("Unser Maßstab für die Wirkung", PLAN) is None
     assert parse_verdicts('{"criteria": "nein"}', PLAN, CONFIG) == {}
+
+
+def test_the_check_uses_verified_llm_verdicts_end_to_end(llm, embedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.check import run_check
+    from tests.conftest import make_services
+
+    services = make_services(
+        tmp_path / "index",
+        embedder,
+        llm_base_url=llm.base_url,
+        llm_model="test-model",
+        llm_first_token_timeout_s=2,
+        llm_deadline_s=3,
+    )
+    llm.enqueue(
+        reply(
+            {
+                "id": "indikatoren",
+                "status": "erfuellt",
+                "quote": "wie viel Strom die Leuchten im Jahr verbrauchen",
+            },
+            {"id": "daten", "status": "erfuellt", "quote": "Alle Daten liegen offen auf der Datenplattform."},
+        )
+    )
+    report = run_check(services, PLAN, summaries=False)
+    assert report.mode == "llm" and any("wörtlich im Plan" in n for n in report.notices)
+    criteria = {c["id"]: c for f in report.to_contract()["factors"] for c in f["criteria"]}
+    assert criteria["indikatoren"]["status"] == "erfuellt" and criteria["indikatoren"]["judged_by"] == "llm"
+    assert criteria["indikatoren"]["evidence"][0]["text"].startswith("Unser Maßstab für den Erfolg")
+    assert criteria["daten"]["status"] == "fehlt" and criteria["daten"]["judged_by"] == "extraktiv"
