@@ -329,6 +329,9 @@ _NAVIGATION = re.compile(
     r"cookie\w*|anmelden|suche|skip\s+to|read\s+more|home)\b",
     re.IGNORECASE,
 )
+_HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{16,}\b")  # commit ids, checksums
+# A heading or table-of-contents line: "§ 6 Vermeidung von Interessenkonflikten", "5.1 Anforderungen …".
+_HEADING = re.compile(r"^(?:§+\s*\d+\w?|(?:\d+\s+)?\d+(?:\.\d+)+\.?|[IVX]+\.)\s+\S")
 _SEPARATORS = re.compile(r"\s[|›»>/·]\s")
 
 
@@ -350,6 +353,12 @@ def prose_problem(text: str) -> str | None:
         return "code"
     if _PATH.search(text):
         return "path"
+    if _HASH.search(text):
+        return "code"
+    if _HEADING.match(text) and not text.rstrip().endswith((".", "!", "?")) and len(text.split()) <= 12:
+        return "heading"
+    if text.rstrip().endswith(("…", "...")) and re.search(r"\.{4,}|…\s*\d*$|\s\d+$", text):
+        return "heading"
     if text.count("(") > text.count(")"):
         return "parenthesis"
     separators = len(_SEPARATORS.findall(text))

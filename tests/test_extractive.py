@@ -180,21 +180,21 @@ def test_question_types(question: str, kind: str | None) -> None:
 
 
 def test_the_sentence_with_the_asked_for_expression_leads_and_its_span_is_marked() -> None:
+    """Two sentences match the question's words equally; the one that says how often leads."""
     analyzer = GermanAnalyzer()
     text = (
-        "Die Community des OK Lab trifft sich zum Austausch über offene Daten in der Stadt. "
-        "Das OK Lab Musterstadt trifft sich jeden zweiten Dienstag im Monat in der Stadtbibliothek. "
-        "Neue Mitglieder der Community sind beim Treffen jederzeit willkommen."
+        "Die Community des OK Lab trifft sich zum Austausch über offene Daten und Projekte der Stadt. "
+        "Die Community des OK Lab trifft sich jeden zweiten Dienstag im Monat in der Stadtbibliothek."
     )
-    picks = select_sentences("Wie oft trifft sich die Community des OK Lab?", [_hit("", text)], analyzer)
+    question = "Wie oft trifft sich die Community des OK Lab?"
+    picks = select_sentences(question, [_hit("", text)], analyzer)
     lead = picks[0]
-    assert lead.sentence.text.startswith("Das OK Lab Musterstadt trifft sich jeden zweiten Dienstag")
+    assert lead.sentence.text.endswith("jeden zweiten Dienstag im Monat in der Stadtbibliothek.")
     assert lead.span is not None
-    assert (
-        lead.sentence.text[lead.span[0] : lead.span[1]] == "im Monat"
-        or "Monat" in lead.sentence.text[lead.span[0] : lead.span[1]]
-    )
-    assert len(picks) <= 3
+    assert "Monat" in lead.sentence.text[lead.span[0] : lead.span[1]]
+    # Without the asked-for kind ("Worüber ...?") the first sentence is as good as the second.
+    plain = select_sentences("Worüber trifft sich die Community des OK Lab?", [_hit("", text)], analyzer)
+    assert plain[0].span is None
 
 
 def test_dates_and_amounts_are_marked() -> None:
