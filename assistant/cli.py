@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", metavar="FRAGE")
     p.add_argument("--factor", action="append", default=[], help="Erfolgsfaktor-Filter / factor filter")
     p.add_argument("--doc-type", action="append", default=[], help="Dokumenttyp-Filter / document type filter")
+    p.add_argument(
+        "--quotes", type=int, default=None, metavar="N",
+        help="Zitate je Antwort ohne Sprachmodell (Standard 3, höchstens 8) / quotes per extractive answer",
+    )
     _common(p)
 
     p = sub.add_parser("eval", help="Qualität messen / measure retrieval and answer quality")

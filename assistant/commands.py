@@ -233,7 +233,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.chat import render_answer_text
 
     services = build_services(settings)
-    result = services.chat.answer(args.query, filters=_filters(args))
+    result = services.chat.answer(args.query, filters=_filters(args), max_quotes=args.quotes)
     _emit(args, result.to_contract(), lambda: _out(render_answer_text(result)))
     return EXIT_OK
 

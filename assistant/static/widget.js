@@ -17,7 +17,7 @@
       intro: "Fragen Sie nach Erfahrungen der Modellprojekte Smart Cities. Jede Antwort nennt ihre Quellen.",
       note: "Bitte keine personenbezogenen Daten eingeben. Der Verlauf bleibt nur in diesem Browserfenster.",
       you: "Sie", bot: "Lotse", retrieving: "Suche in den Dokumenten …", generating: "Antwort wird formuliert …",
-      sources: "Quellen", page: "S.", section: "Abschnitt", doc: "Dokument öffnen", tab: "(öffnet in neuem Tab)",
+      sources: "Quellen", more: "Weitere Belege", page: "S.", section: "Abschnitt", doc: "Dokument öffnen", tab: "(öffnet in neuem Tab)",
       hint: "Hinweis: ", offline: "Der Lotse ist gerade nicht erreichbar. Bitte später erneut versuchen.",
       refused: "Diese Seite ist nicht berechtigt, den Verstetigungslotsen einzubinden.",
       busy: "Zu viele Anfragen. Bitte kurz warten und erneut versuchen.",
@@ -27,7 +27,7 @@
       intro: "Ask about the experience of the Smart Cities model projects. Every answer names its sources.",
       note: "Please do not enter personal data. The conversation stays in this browser window only.",
       you: "You", bot: "Lotse", retrieving: "Searching the documents …", generating: "Writing the answer …",
-      sources: "Sources", page: "p.", section: "section", doc: "Open document", tab: "(opens in a new tab)",
+      sources: "Sources", more: "Further evidence", page: "p.", section: "section", doc: "Open document", tab: "(opens in a new tab)",
       hint: "Note: ", offline: "The Lotse cannot be reached right now. Please try again later.",
       refused: "This site is not allowed to embed the Verstetigungslotse.",
       busy: "Too many requests. Please wait a moment and try again.",
@@ -67,6 +67,8 @@
     ".sh{margin:0 0 4px;font-size:13px;font-weight:600}" +
     "ol{margin:0;padding-left:0;list-style:none}li{margin:0 0 8px;font-size:13px}" +
     "blockquote{margin:4px 0;padding:2px 8px;border-left:3px solid #9fb3c8;color:#333;font-style:italic}" +
+    "mark{background:#fde68a;color:#1a1a1a;font-style:normal;padding:0 1px}" +
+    "details{margin:4px 0}summary{cursor:pointer;color:#1d4ed8}" +
     "a{color:#0b4f8a;font-weight:600}a:hover{color:#083d6b}" +
     "form{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #d5dbe1;background:#fff}" +
     "textarea{flex:1;min-height:44px;max-height:120px;resize:vertical;padding:8px 10px;border:1px solid #6b7785;" +
@@ -160,13 +162,34 @@
     return url.href;
   }
 
+  // The quote as text, with the span that answers the question (answer_span: offsets into the quote) marked.
+  function quoteNode(c) {
+    var q = String(c.quote), s = c.answer_span, bq = el("blockquote");
+    bq.append("„");
+    if (Array.isArray(s) && Number.isInteger(s[0]) && Number.isInteger(s[1]) && s[0] >= 0 && s[0] < s[1] &&
+        s[1] <= q.length) {
+      bq.append(q.slice(0, s[0]), el("mark", null, q.slice(s[0], s[1])), q.slice(s[1]));
+    } else {
+      bq.append(q);
+    }
+    bq.append("“");
+    return bq;
+  }
+
+  // The first source is shown; the supporting ones wait behind "Weitere Belege".
   function renderSources(box, cites) {
     box.textContent = "";
     if (!Array.isArray(cites) || !cites.length) return;
-    var wrap = el("div", "src"), ol = el("ol");
+    var wrap = el("div", "src"), ol = el("ol"), more = null, rest = null;
     wrap.append(el("p", "sh", T.sources));
-    cites.forEach(function (c) {
+    cites.forEach(function (c, i) {
       if (!c || typeof c !== "object") return;
+      if (i === 1) {
+        more = el("details", "more");
+        more.append(el("summary", null, T.more + " (" + (cites.length - 1) + ")"));
+        rest = el("ol", null, null, { start: "2" });
+        more.append(rest);
+      }
       var li = el("li"), meta = [];
       li.append(el("span", "ref", "[" + (parseInt(c.n, 10) || "?") + "] "), el("strong", null, c.title || c.source || ""));
       var pub = [c.publisher, c.year].filter(Boolean).join(", ");
@@ -174,7 +197,7 @@
       if (c.page) meta.push(", " + T.page + " " + c.page);
       if (c.section) meta.push(", " + T.section + " „" + c.section + "“");
       li.append(meta.join(""));
-      if (c.quote) li.append(el("blockquote", null, "„" + c.quote + "“"));
+      if (c.quote) li.append(quoteNode(c));
       var href = docUrl(c.url);
       if (href) {
         var a = el("a", null, T.doc);
@@ -184,9 +207,10 @@
         a.append(el("span", "sr", " " + (c.title || "") + " " + T.tab));
         li.append(a);
       }
-      ol.append(li);
+      (rest || ol).append(li);
     });
     wrap.append(ol);
+    if (more) wrap.append(more);
     box.append(wrap);
   }
 

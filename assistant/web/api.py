@@ -51,6 +51,9 @@ class AskRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list, max_length=100)
     filters: dict[str, Any] | None = Field(None, description="factors, doc_types, publishers, years, sources")
     lang: Literal["de", "en"] | None = None
+    max_quotes: int | None = Field(
+        None, ge=1, le=8, description="Zitate einer Antwort ohne Sprachmodell (Standard 3) / quotes per answer"
+    )
 
     model_config = {"extra": "forbid"}
 
@@ -170,7 +173,7 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
     @router.post("/api/ask", tags=["api"], summary="Frage beantworten (JSON)")
     def ask(req: AskRequest) -> dict[str, Any]:
         filters = Filters.parse(req.filters)
-        result = services.chat.answer(req.question, _history(req), filters)
+        result = services.chat.answer(req.question, _history(req), filters, max_quotes=req.max_quotes)
         return result_payload(result)
 
     @router.post("/api/chat", tags=["api"], summary="Frage beantworten (Server-Sent Events)",
@@ -181,7 +184,9 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
         filters = Filters.parse(req.filters)
         # Validation and the answer slot happen before the response starts: bad input gets a 4xx, a full
         # house a 429, instead of an error event inside a 200 stream.
-        events = services.chat.stream(req.question, _history(req), filters, language=req.lang)
+        events = services.chat.stream(
+            req.question, _history(req), filters, language=req.lang, max_quotes=req.max_quotes
+        )
         return StreamingResponse(closing_stream(sse_lines(events, req.lang or "de"), events),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -225,6 +225,16 @@ def test_cited_answer_with_source_link(site: Site, context: Any) -> None:
     first_source = message.locator(".src li").first
     assert first_source.locator("strong").inner_text().strip()  # title
     assert first_source.locator("blockquote").inner_text().startswith("„")  # verbatim quote
+    # The span that answers the question is marked inside the first quote; the quote text is unchanged.
+    mark = first_source.locator("blockquote mark")
+    assert mark.count() == 1 and mark.inner_text().strip() in first_source.locator("blockquote").inner_text()
+    # Short by default: the answer's own source shows, the supporting ones wait behind "Weitere Belege".
+    more = message.locator(".src details.more")
+    if more.count():
+        assert more.locator("summary").inner_text().startswith("Weitere Belege")
+        assert not more.locator("li").first.is_visible()
+        more.locator("summary").click()
+        assert more.locator("li").first.is_visible()
 
     # The document link works (and is served by the Lotse, not the host).
     doc = page.request.get(href.split("#")[0])

@@ -45,6 +45,17 @@ def test_ask_returns_the_contract(client: TestClient) -> None:
     body = r.json()
     assert body["mode"] == "extractive" and body["abstained"] is False
     assert {"n", "source", "title", "page", "section", "quote", "url"} <= set(body["citations"][0])
+    # Additive: the span that answers the question, as offsets into the first quote; LLM checks' count.
+    start, end = body["citations"][0]["answer_span"]
+    assert 0 <= start < end <= len(body["citations"][0]["quote"])
+    assert body["unsupported_sentences"] == 0
+
+
+def test_ask_takes_more_quotes_on_request(client: TestClient) -> None:
+    short = client.post("/api/ask", json={"question": QUESTION}).json()
+    longer = client.post("/api/ask", json={"question": QUESTION, "max_quotes": 6}).json()
+    assert short["answer"].count("„") <= 3 < longer["answer"].count("„")
+    assert client.post("/api/ask", json={"question": QUESTION, "max_quotes": 0}).status_code == 422
 
 
 def test_chat_streams_sse_events_in_order(client: TestClient) -> None:

@@ -92,6 +92,15 @@ def _quote_block(text: str) -> str:
     return "\n".join("> " + line if line.strip() else ">" for line in _inert(text).splitlines())
 
 
+def _bold_span(c: Citation) -> str:
+    """The quote with the span that answers the question in bold (same words; Markdown emphasis only)."""
+    span = c.answer_span
+    if not span or not 0 <= span[0] < span[1] <= len(c.quote) or "\n" in c.quote[span[0] : span[1]]:
+        return c.quote
+    a, b = span
+    return f"{c.quote[:a]}**{c.quote[a:b]}**{c.quote[b:]}"
+
+
 def export_markdown(turns: list[Turn], lang: Lang, origin: str = "", now: datetime | None = None) -> str:
     """The whole conversation with numbered sources, page references and links, as a Markdown document."""
     when = (now or datetime.now()).strftime("%d.%m.%Y, %H:%M")
@@ -115,7 +124,7 @@ def export_markdown(turns: list[Turn], lang: Lang, origin: str = "", now: dateti
                     + (f" – <{link}>" if link else "")
                 )
                 out.append("")
-                out.append("   " + _quote_block(f"„{c.quote}“").replace("\n", "\n   "))
+                out.append("   " + _quote_block(f"„{_bold_span(c)}“").replace("\n", "\n   "))
                 out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -118,12 +118,28 @@ def sources_html(turn: Turn | None, lang: Lang, number: int = 0) -> str:
     if not turn.citations:
         items = f'<p class="lotse-muted">{esc(t(lang, "sources_none"))}</p>'
     else:
-        items = (
-            '<ol class="lotse-source-list">'
-            + "".join(_source_item(c, lang) for c in turn.citations)
-            + "</ol>"
-        )
+        first, rest = turn.citations[:1], turn.citations[1:]
+        items = '<ol class="lotse-source-list">' + "".join(_source_item(c, lang) for c in first) + "</ol>"
+        if rest:  # the answer's own source first; the supporting ones one click away
+            items += (
+                f'<details class="lotse-more"><summary>{esc(MORE_EVIDENCE.get(lang, MORE_EVIDENCE["de"]))} ({len(rest)})</summary>'
+                f'<ol class="lotse-source-list" start="2">{"".join(_source_item(c, lang) for c in rest)}</ol>'
+                "</details>"
+            )
     return f'<section class="lotse-sources" aria-labelledby="lotse-sources-h">{head}{info}{items}</section>'
+
+
+#: Label of the supporting sources behind a disclosure (kept here: the texts module is being changed elsewhere).
+MORE_EVIDENCE = {"de": "Weitere Belege", "en": "Further evidence"}
+
+
+def _marked_quote(c: Citation) -> str:
+    """The quote, escaped, with the span that answers the question in ``<mark>`` (the text itself unchanged)."""
+    span = c.answer_span
+    if not span or not 0 <= span[0] < span[1] <= len(c.quote):
+        return esc(c.quote)
+    a, b = span
+    return f'{esc(c.quote[:a])}<mark class="lotse-answer-span">{esc(c.quote[a:b])}</mark>{esc(c.quote[b:])}'
 
 
 def _source_item(c: Citation, lang: Lang) -> str:
@@ -148,7 +164,7 @@ def _source_item(c: Citation, lang: Lang) -> str:
         f'<li class="lotse-source" data-n="{c.n}" data-source="{esc(c.source)}">'
         f'<h3><span class="lotse-n">[{c.n}]</span> {esc(c.title)}</h3>'
         f'<p class="lotse-meta">{" · ".join(meta)}</p>'
-        f"<blockquote>„{esc(c.quote)}“</blockquote>"
+        f"<blockquote>„{_marked_quote(c)}“</blockquote>"
         f'{link}<p class="lotse-file">{esc(c.source)}</p></li>'
     )
 
