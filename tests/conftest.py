@@ -111,7 +111,8 @@ def _index_cache() -> Path | None:
     # What decides the index content; the store's format is not in the key (a local cache may need a manual
     # wipe after a schema change).
     inputs = [*sorted(CORPUS.rglob("*")), *sorted((ROOT / "ingest" / "loaders").rglob("*.py")),
-              *(ROOT / "ingest" / name for name in ("cleaning.py", "chunking.py", "manifest.py")),
+              *sorted((ROOT / "ingest" / "cleaning").rglob("*.py")),
+              *(ROOT / "ingest" / name for name in ("chunking.py", "manifest.py", "account.py", "bounds.py", "ocr.py")),
               *(ROOT / "assistant" / name for name in ("types.py", "embeddings.py"))]
     for path in inputs:
         if path.is_file() and "__pycache__" not in path.parts:
