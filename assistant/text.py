@@ -361,6 +361,9 @@ def prose_problem(text: str) -> str | None:
         return "heading"
     if text.count("(") > text.count(")"):
         return "parenthesis"
+    closing = text.find(")")
+    if text.count(")") > text.count("(") and 0 <= closing < 20:  # 'nomy”) wurde 2016 …': cut off at the start
+        return "fragment"
     separators = len(_SEPARATORS.findall(text))
     navigation = len(_NAVIGATION.findall(text))
     unfinished = not text.rstrip().endswith((".", "!", "?", "“", '"', ")"))

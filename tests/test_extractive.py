@@ -137,6 +137,7 @@ def test_sentences_split_at_sentence_ends_only(text: str, expected: list[str]) -
         ('RDF/XML: <dct:title xml:lang="de">Budgetdaten</dct:title> für den Haushalt der Stadt', "markup"),
         ("Der Stand entspricht Commit 2552924ecc1f7e3ebff45c6073bcd26456fc265d des Repositoriums.", "code"),
         ("§ 6 Vermeidung von Interessenkonflikten", "heading"),
+        ("nomy“) wurde 2016 mit dem Ziel gestartet, den Menschen ihre Daten zurückzugeben.", "fragment"),
         ("Die Konfiguration liegt unter /etc/lotse/config.yml bereit.", "path"),
         ("Die Gruppe trifft sich monatlich (z.B.", "parenthesis"),
         ("Startseite › Projekte › Open Data", "navigation"),
