@@ -151,6 +151,15 @@ def _is_list_start(text: str) -> bool:
     return bool(_LIST_START.match(text.strip()))
 
 
+def _next_cell_of_row(prev: Line, line: Line) -> bool:
+    """`line` starts the next cell of the table row `prev` belongs to: it sits to the right and a few lines
+    higher (at the row's top), not a column's height higher (a new text column starts at the top of the page)."""
+    if prev.x is None or line.x is None or prev.y is None or line.y is None or len(line.text.strip()) > 40:
+        return False
+    size = max(line.size, prev.size, 1.0)
+    return line.x > prev.x + size and 0 < line.y - prev.y <= 12 * size
+
+
 def paragraphs_from_lines(lines: Sequence[Line]) -> list[str]:
     """Rebuild paragraphs from the body lines of one page region.
 
@@ -196,6 +205,8 @@ def paragraphs_from_lines(lines: Sequence[Line]) -> list[str]:
                 moved = gap is not None and spacing is not None and (gap <= 0 or gap > 1.6 * spacing)
                 short = typical_len is not None and len(prev_text) < 0.8 * typical_len
                 brk = unknown or moved or short
+            if brk and not line.gap_before and _next_cell_of_row(prev, line):
+                brk = False  # the last column of a table row ("… der Distribution." → "0..1") stays with its row
             if brk:
                 paragraphs.append(current)
                 current = ""

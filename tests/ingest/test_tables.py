@@ -42,3 +42,23 @@ def test_table_rows_keep_numbers_with_labels(tmp_path: Path):
         assert holding, (line, [c.text for c in chunks])
         # what search sees of that chunk names the columns
         assert all(h in holding[0].contextual_text for h in ROWS[0])
+
+
+def test_last_cell_of_a_wrapped_row_stays_with_its_row():
+    from ingest.cleaning import Line, paragraphs_from_lines
+
+    lines = [
+        Line("87 O Veröffentlichungsdatum", 10.0, False, 62.0, 653.9),
+        Line("Diese Eigenschaft enthält das", 10.0, False, 367.0, 653.9),
+        Line("Datum der Herausgabe.", 10.0, False, 367.0, 635.9),
+        Line("0..1", 10.0, False, 537.1, 653.9),
+        Line("88 O Distributionsrechte", 10.0, False, 62.0, 578.5),
+    ]
+    paragraphs = paragraphs_from_lines(lines)
+    assert any(p.endswith("Datum der Herausgabe. 0..1") for p in paragraphs), paragraphs
+    # a new text column (far higher up) is not taken for the next cell of a row
+    column = [
+        Line("Ein Satz endet hier unten in Spalte eins.", 10.0, False, 60.0, 100.0),
+        Line("Oben", 10.0, False, 300.0, 780.0),
+    ]
+    assert len(paragraphs_from_lines(column)) == 2
