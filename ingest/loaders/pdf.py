@@ -191,6 +191,8 @@ def extract_pdf(path: str, max_pages: int, ocr_lang: str = "", ocr_budget_s: flo
             page_error = page_error or f"{type(e).__name__}: {e}"[:200]
             pages.append({"lines": [], "height": None, "raw_lines": 0, "raw_bad_lines": 0, "removed": {}})
             continue
+        height: float | None
+        width: float | None
         try:
             height, width = float(page.mediabox.height), float(page.mediabox.width)
             if int(page.get("/Rotate", 0) or 0) % 180:
