@@ -50,8 +50,9 @@ from ingest.storage import DocumentCopies, index_write_error, raise_write_error
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
-#: A file that takes longer is named on stderr (progress without a terminal).
-SLOW_FILE_S = 5.0
+#: A file that takes longer is named on stderr (progress without a terminal). Long enough that an ordinary run
+#: (model load and a few small files on a busy two-core host) stays silent, short enough that a stuck one shows.
+SLOW_FILE_S = 30.0
 
 
 @dataclass
