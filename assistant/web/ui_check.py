@@ -15,13 +15,14 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant.check import plan_from_text, read_plan_bytes, run_check
-from assistant.check.assess import RATING_LABELS, STATUS_LABELS
+from assistant.check.assess import MAX_EVIDENCE, RATING_LABELS, STATUS_LABELS
 from assistant.check.blocks import short_reference
 from assistant.check.export import to_docx, to_markdown
 from assistant.check.plan import PlanLimits
@@ -53,10 +54,38 @@ INTRO = (
     "Faktor eine Ampel mit Begründung, Lücken und nächste Schritte mit Quellen aus der Wissensbasis und liefert "
     "zitierfähige Bausteine für den Antrag. Der Plan wird nur für diese Prüfung gelesen und nicht gespeichert."
 )
+INTRO_EN = (
+    "**Plan check:** Upload your project plan (Word .docx, PDF, Markdown .md or text .txt, at most 5 MB) or paste "
+    "its text. The Lotse checks it against the five success factors and shows, per factor, a traffic light with "
+    "reasons, gaps and next steps with sources from the knowledge base, plus quotable building blocks for the "
+    "application. The plan is read for this check only and not stored. (The report itself is in German.)"
+)
 EMPTY_HTML = (
     '<div class="lotse-check-empty"><p>Noch kein Bericht. Plan hochladen oder einfügen und „Plan prüfen“ '
     "wählen.</p></div>"
 )
+EMPTY_HTML_EN = (
+    '<div class="lotse-check-empty"><p>No report yet. Upload or paste a plan and choose "Check plan".</p></div>'
+)
+#: Labels of the tab's fields: (German, English).
+LABELS = {
+    "upload": ("Projektplan hochladen (.docx, .pdf, .md, .txt; höchstens 5 MB)",
+               "Upload project plan (.docx, .pdf, .md, .txt; at most 5 MB)"),
+    "text": ("… oder Text des Projektplans einfügen", "… or paste the text of the project plan"),
+    "text_ph": ("Projektplan, Konzept oder Ratsvorlage hier einfügen", "Paste a project plan, concept or council paper"),
+    "topic": ("Thema für Bausteine (optional)", "Topic for building blocks (optional)"),
+    "topic_ph": ("z. B. Anschlussfinanzierung, Betreibermodell, Wirkungsindikatoren",
+                 "e.g. follow-up funding, operating model, impact indicators"),
+    "run": ("Plan prüfen", "Check plan"),
+    "downloads": ("Bericht herunterladen (Markdown und Word)", "Download report (Markdown and Word)"),
+    "rate": ("Zu viele Anfragen. Bitte in {seconds} Sekunden erneut versuchen.",
+             "Too many requests. Please try again in {seconds} seconds."),
+}
+
+
+def label(key: str, lang: str) -> str:
+    de, en = LABELS[key]
+    return en if lang == "en" else de
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
@@ -94,6 +123,20 @@ def _sources(citations: list[Citation], factor: str) -> str:
     return f'<ol class="lotse-check-sources" data-factor="{_e(factor)}" style="list-style:none;padding:0">{"".join(items)}</ol>'
 
 
+def _criteria(criteria: list[Any]) -> str:
+    """Each criterion with its status; every "erfüllt" names the plan sentence(s) that fulfil it."""
+    items = []
+    for c in criteria:
+        line = f"<li data-criterion=\"{_e(c.criterion.id)}\" data-status=\"{_e(c.status)}\">"
+        line += f"{_e(c.criterion.label)}: <strong>{_e(STATUS_LABELS[c.status])}</strong>"
+        evidence = c.evidence()[:MAX_EVIDENCE]
+        if evidence:
+            quotes = "".join(f'<li class="lotse-check-evidence">„{_e(m.sentence.text)}“</li>' for m in evidence)
+            line += f'<div style="font-size:.9em">belegt durch:</div><ul>{quotes}</ul>'
+        items.append(line + "</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
 def _list(items: list[str], ordered: bool = False) -> str:
     tag = "ol" if ordered else "ul"
     return f"<{tag}>" + "".join(f"<li>{_e(i)}</li>" for i in items) + f"</{tag}>"
@@ -129,7 +172,7 @@ def render_report_html(report: CheckReport) -> str:
         found = [f"„{s.text}“" + (f" (Abschnitt „{s.section}“)" if s.section else "") for s in f.found]
         parts.append(_list(found) if found else "<p>Der Plan enthält dazu keine Aussage.</p>")
         parts.append("<h4>Kriterien</h4>")
-        parts.append(_list([f"{c.criterion.label}: {STATUS_LABELS[c.status]}" for c in f.criteria]))
+        parts.append(_criteria(f.criteria))
         if f.gaps:
             parts.append("<h4>Lücken</h4>" + _list(f.gaps))
         if f.steps:
@@ -255,39 +298,40 @@ def check_handler(services: Services, file_path: str | None, text: str | None, t
 
 def build_check_tab(
     services: Services, limits: ClientLimits | None = None, uploads: UploadRegistry | None = None
-) -> None:
+) -> list[tuple[Any, Callable[[str], Any]]]:
     """Fill the current gradio context (a ``gr.Tab``) with the check's inputs, report and downloads.
 
     A check counts against the client's answer limit (``limits``), like ``/api/check``; a consumed upload is
-    removed from ``uploads`` (it is deleted right after reading).
+    removed from ``uploads`` (it is deleted right after reading). Returns (component, update for a language)
+    pairs for the page's language switch.
     """
     limits = limits or ClientLimits.from_settings(services.settings)
-    gr.Markdown(INTRO, elem_id="lotse-check-intro")
+    intro = gr.Markdown(INTRO, elem_id="lotse-check-intro")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             upload = gr.File(
-                label="Projektplan hochladen (.docx, .pdf, .md, .txt; höchstens 5 MB)",
+                label=label("upload", "de"),
                 file_count="single",
                 type="filepath",
                 elem_id="lotse-check-file",
             )
             text = gr.Textbox(
-                label="… oder Text des Projektplans einfügen",
+                label=label("text", "de"),
                 lines=10,
                 max_lines=24,
                 max_length=PlanLimits().max_chars,
-                placeholder="Projektplan, Konzept oder Ratsvorlage hier einfügen",
+                placeholder=label("text_ph", "de"),
                 elem_id="lotse-check-text",
             )
             topic = gr.Textbox(
-                label="Thema für Bausteine (optional)",
-                placeholder="z. B. Anschlussfinanzierung, Betreibermodell, Wirkungsindikatoren",
+                label=label("topic", "de"),
+                placeholder=label("topic_ph", "de"),
                 max_length=120,
                 elem_id="lotse-check-topic",
             )
-            run = gr.Button("Plan prüfen", variant="primary", elem_id="lotse-check-run")
+            run = gr.Button(label("run", "de"), variant="primary", elem_id="lotse-check-run")
             downloads = gr.File(
-                label="Bericht herunterladen (Markdown und Word)",
+                label=label("downloads", "de"),
                 file_count="multiple",
                 interactive=False,
                 elem_id="lotse-check-downloads",
@@ -301,8 +345,8 @@ def build_check_tab(
         wait = limits.answers.check(client_key_of(request))
         if wait is not None:
             seconds = int(wait) + 1
-            return error_html(f"Zu viele Anfragen. Bitte in {seconds} Sekunden erneut versuchen. / Too many "
-                              f"requests. Please try again in {seconds} seconds."), None, gr.skip()
+            return error_html(f"{label('rate', 'de').format(seconds=seconds)} / "
+                              f"{label('rate', 'en').format(seconds=seconds)}"), None, gr.skip()
         body, files = check_handler(services, file_path, text_, topic_)
         if file_path and uploads is not None:
             uploads.forget(file_path)
@@ -316,3 +360,11 @@ def build_check_tab(
         concurrency_id="lotse-check",
         show_progress="full",
     )
+    return [
+        (intro, lambda lg: gr.update(value=INTRO_EN if lg == "en" else INTRO)),
+        (upload, lambda lg: gr.update(label=label("upload", lg))),
+        (text, lambda lg: gr.update(label=label("text", lg), placeholder=label("text_ph", lg))),
+        (topic, lambda lg: gr.update(label=label("topic", lg), placeholder=label("topic_ph", lg))),
+        (run, lambda lg: gr.update(value=label("run", lg))),
+        (downloads, lambda lg: gr.update(label=label("downloads", lg))),
+    ]

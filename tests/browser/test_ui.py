@@ -23,7 +23,7 @@ import pytest
 from assistant.errors import RateLimitError
 from assistant.feedback import FeedbackStore
 from assistant.web.app import create_app
-from assistant.web.ui.texts import EXAMPLES
+from assistant.web.ui.texts import EXAMPLES, EXAMPLES_EN
 from tests.conftest import LiveServer, make_services
 from tests.support.fake_openai import FakeOpenAIServer, Reply
 
@@ -248,16 +248,30 @@ def test_citation_link_opens_document_at_page(app: App, context: Any) -> None:
         response = page.request.get(app.server.url + href.split("#")[0])
         assert response.status == 200, href
         kind = response.headers["content-type"]
-        assert kind.startswith("application/pdf") or kind.startswith("text/plain"), (href, kind)
         if kind.startswith("application/pdf"):
             assert response.body().startswith(b"%PDF")
             assert re.search(r"#page=\d+$", href), href  # PDFs open at the cited page
+        else:  # Markdown/HTML/text: the reading view, scrolled to the marked quote
+            assert kind.startswith("text/html") and "/ansicht?zitat=" in href and href.endswith("#zitat"), href
+            assert '<mark id="zitat">' in response.text()
+    # A reading view in the browser: the marked quote is on screen, the original file one click away.
+    view = next((h for h in hrefs if "/ansicht" in h), None)
+    if view is not None:
+        reader = context.new_page()
+        reader.goto(app.server.url + view)
+        mark = reader.locator("mark#zitat")
+        mark.wait_for()
+        assert mark.is_visible() and mark.bounding_box() is not None
+        assert reader.evaluate("() => { const r = document.querySelector('mark').getBoundingClientRect();"
+                               " return r.top > -2 && r.top < window.innerHeight; }"), "scrolled to the quote"
+        assert reader.get_by_role("link", name="Originaldatei").count() == 1
+        reader.close()
     # A click opens the document in a new tab.
     with context.expect_page() as popup_info:
         links.first.click()
     popup = popup_info.value
     popup.wait_for_load_state("commit")
-    assert urlsplit(popup.url).path == hrefs[0].split("#")[0]
+    assert urlsplit(popup.url).path == urlsplit(hrefs[0]).path
     popup.close()
     watch.check()
 
@@ -310,7 +324,8 @@ def test_export_and_new_conversation(app: App, context: Any) -> None:
     assert export.is_disabled()
     ask(page, FINANCE_Q, 1)
     ask(page, DIN_Q, 2)
-    titles = page.locator("#lotse-sources .lotse-source h3").all_inner_texts()
+    # textContent: supporting sources sit in a closed "Weitere Belege" disclosure, where innerText is empty.
+    titles = page.locator("#lotse-sources .lotse-source h3").all_text_contents()
     with page.expect_download() as download_info:
         export.click()
     download = download_info.value
@@ -338,6 +353,13 @@ def test_language_toggle_and_english_question(app: App, context: Any) -> None:
     assert page.locator("#lotse-sources h2").inner_text() == "Sources"
     assert "extractive, without language model" in page.locator(".lotse-header").inner_text()
     page.wait_for_function("document.documentElement.lang === 'en'")
+    # English all the way: the example questions and the check tab follow the switch.
+    page.get_by_text(EXAMPLES_EN[0]).wait_for()
+    assert page.get_by_text(EXAMPLES[0]).count() == 0
+    page.get_by_role("tab", name="Plan check").click()
+    page.get_by_role("button", name="Check plan").wait_for()
+    assert "Upload your project plan" in page.locator("#lotse-check-intro").inner_text()
+    page.get_by_role("tab", name="Ask").click()
     page.locator("#lotse-lang").get_by_text("Deutsch").click()
     page.get_by_label("Ihre Frage").wait_for()
 

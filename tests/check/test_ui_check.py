@@ -108,13 +108,21 @@ def test_nothing_given(corpus_services) -> None:  # type: ignore[no-untyped-def]
 
 def test_files_outside_the_upload_folder_are_never_deleted(corpus_services, upload_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     outside = tmp_path / "eigene-datei.md"
-    outside.write_text("zu kurz", encoding="utf-8")
-    body, _ = check_handler(corpus_services, str(outside), None, None)
-    assert "zu wenig Text" in html.unescape(body)
+    secret = "Geheimer Plan: Die Betriebskosten trägt das Tiefbauamt aus seinem Haushalt, sagt diese Datei hier."
+    outside.write_text(secret, encoding="utf-8")
+    body, files = check_handler(corpus_services, str(outside), None, None)
+    # Refused without reading it and without saying whether it exists (the December probe).
+    assert "über das Upload-Feld" in html.unescape(body) and files is None
+    assert "Geheimer Plan" not in html.unescape(body) and str(tmp_path) not in body
+    missing, _ = check_handler(corpus_services, str(tmp_path / "gibt-es-nicht.md"), None, None)
+    assert missing == body
     assert outside.exists()
 
 
 def test_render_is_pure_escaping(check_reports) -> None:  # type: ignore[no-untyped-def]
     body = render_report_html(check_reports["gut"])
     assert body.count('class="lotse-light') == 10  # overview and section heading per factor
+    # Every "erfüllt" names the plan sentence(s) that fulfil it, and only "erfüllt" does.
+    fulfilled = body.count('data-status="erfuellt"')
+    assert fulfilled and body.count("belegt durch:") == fulfilled
     assert "Literaturverzeichnis" in body

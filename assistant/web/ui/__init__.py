@@ -31,7 +31,7 @@ from assistant.web.ui.controls import language_radio
 from assistant.web.ui.conversation import Turn
 from assistant.web.ui.feedback_panel import FeedbackPanel
 from assistant.web.ui.render import header_html, sources_html
-from assistant.web.ui.texts import Lang, doc_type_choices, factor_choices, t
+from assistant.web.ui.texts import Lang, doc_type_choices, examples, factor_choices, t
 from assistant.web.ui_check import build_check_tab
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,16 @@ CSS = """
 """
 
 #: German is the page language until the user switches (gradio's page template says lang="en").
-JS_ON_LOAD = "() => { document.documentElement.lang = 'de'; }"
+#: gradio's chatbot puts its example-question buttons in a role="list" without list items (axe, critical:
+#: aria-required-children); such a container becomes a plain group, also when gradio renders it again.
+JS_ON_LOAD = """() => {
+  document.documentElement.lang = 'de';
+  const fix = () => document.querySelectorAll('[role="list"]').forEach((el) => {
+    if (!el.querySelector(':scope > [role="listitem"], :scope > li')) el.setAttribute('role', 'group');
+  });
+  fix();
+  new MutationObserver(fix).observe(document.body, {childList: true, subtree: true});
+}"""
 
 
 def mount_options() -> dict[str, Any]:
@@ -86,7 +95,15 @@ def mount_options() -> dict[str, Any]:
     return {
         "css": CSS,
         "js": JS_ON_LOAD,
-        "theme": gr.themes.Default(primary_hue="blue", secondary_hue="slate"),
+        # White on blue-500 is 3.67:1 (axe, serious); blue-700 gives 6.7:1.
+        "theme": gr.themes.Default(primary_hue="blue", secondary_hue="slate").set(
+            button_primary_background_fill="*primary_700",
+            button_primary_background_fill_hover="*primary_800",
+            button_primary_background_fill_dark="*primary_700",
+            button_primary_background_fill_hover_dark="*primary_800",
+            button_primary_text_color="white",
+            button_primary_text_color_dark="white",
+        ),
         "footer_links": [],
         "run_history": False,
     }
@@ -128,7 +145,7 @@ def build_ui(services: Services, limits: ClientLimits | None = None, uploads: Up
                 with gr.Column(scale=2, elem_id="lotse-sources-col"):
                     chat.build_sources()
             with gr.Tab(t("de", "tab_check"), id="check") as check_tab:
-                build_check_tab(services, limits, uploads)
+                check_labels = build_check_tab(services, limits, uploads)
 
         chat.wire(turns, lang, feedback.target)
         feedback.wire(turns, lang)
@@ -152,7 +169,9 @@ def build_ui(services: Services, limits: ClientLimits | None = None, uploads: Up
             ),
             (
                 chat.chatbot,
-                lambda lg, tn: gr.update(label=t(lg, "chat_label"), placeholder=t(lg, "placeholder")),
+                lambda lg, tn: gr.update(
+                    label=t(lg, "chat_label"), placeholder=t(lg, "placeholder"), examples=examples(lg)
+                ),
             ),
             (
                 chat.question,
@@ -173,6 +192,7 @@ def build_ui(services: Services, limits: ClientLimits | None = None, uploads: Up
             (feedback.wrong_source, lambda lg, tn: gr.update(value=t(lg, "fb_wrong_source"))),
         ]
         labelled.append((check_tab, lambda lg, tn: gr.update(label=t(lg, "tab_check"))))
+        labelled += [(component, lambda lg, tn, update=update: update(lg)) for component, update in check_labels]
 
         def relabel(lang_: Lang, turns_: list[Turn] | None) -> list[Any]:
             return [update(lang_ or "de", turns_ or []) for _, update in labelled]

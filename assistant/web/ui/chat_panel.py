@@ -22,9 +22,9 @@ from assistant.web.security import ClientLimits, client_key_of
 from assistant.web.ui.conversation import Turn, history_of, write_export
 from assistant.web.ui.render import md_safe, notice_html, sources_html
 from assistant.web.ui.texts import (
-    EXAMPLES,
     Lang,
     doc_type_choices,
+    examples,
     factor_choices,
     mode_label,
     t,
@@ -107,7 +107,7 @@ class ChatPanel:
             feedback_options=None,
             allow_file_downloads=False,
             placeholder=t("de", "placeholder"),
-            examples=[{"text": q} for q in EXAMPLES],
+            examples=examples("de"),
             layout="bubble",
         )
         self.notice = gr.HTML(notice_html([], "de"), elem_id="lotse-notice")
@@ -241,8 +241,11 @@ class ChatPanel:
         error: str | None = None
         try:
             filters = Filters.parse({"factors": factors, "doc_types": doc_types})
+            # English chosen: the answer, the abstention text and every notice are English too; German chosen:
+            # the service follows the question's language.
             stream = self.services.chat.stream(
-                question, history_of(turns, self.services.settings.max_history_turns), filters
+                question, history_of(turns, self.services.settings.max_history_turns), filters,
+                language="en" if lang == "en" else None,
             )
         except RateLimitError:
             stream, error = None, t(msg_lang, "err_busy")

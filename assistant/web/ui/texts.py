@@ -14,6 +14,18 @@ EXAMPLES: tuple[str, ...] = (
     "Welche Anforderungen muss ein guter Wirkungsindikator erfüllen?",
     "Wie übergibt man ein Projekt an die Linienorganisation?",
 )
+EXAMPLES_EN: tuple[str, ...] = (
+    "How do municipalities finance operation after the funding ends?",
+    "Which operating models exist for running a smart-city solution permanently?",
+    "What does DIN SPEC 91357 cover?",
+    "What makes a good impact indicator?",
+    "How is a project handed over to the line organisation?",
+)
+
+
+def examples(lang: str) -> list[dict[str, str]]:
+    """The example questions of the first screen, as the chat component takes them."""
+    return [{"text": q} for q in (EXAMPLES_EN if lang == "en" else EXAMPLES)]
 
 DOC_TYPES: dict[str, tuple[str, str]] = {
     "leitfaden": ("Leitfaden", "Guide"),
@@ -56,7 +68,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "language": ("Sprache / Language", "Sprache / Language"),
     # tabs
     "tab_chat": ("Fragen", "Ask"),
-    "tab_check": ("Verstetigungs-Check", "Verstetigungs-Check"),
+    "tab_check": ("Verstetigungs-Check", "Plan check (Verstetigungs-Check)"),
     "tab_feedback": ("Rückmeldungen", "Feedback"),
     # chat
     "chat_label": ("Gespräch", "Conversation"),
