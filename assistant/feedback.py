@@ -7,11 +7,10 @@ purged on every write.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-
-import logging
 
 from assistant.errors import InputError, RateLimitError
 from assistant.store import ChromaStore

@@ -225,12 +225,12 @@ def to_docx(report: CheckReport) -> bytes:
                 doc.add_paragraph(_x(f"„{text}“ [{n}]"), style="Quote")
         if f.citations:
             doc.add_heading("Quellen", level=2)
-            for c in f.citations:
+            for cited in f.citations:
                 p = doc.add_paragraph()
-                p.add_run(f"[{c.n}] ").bold = True
-                p.add_run(_x(short_reference(c)) + " ")
-                p.add_run(_x(f"„{c.quote}“")).italic = True
-                p.add_run(_x(f" ({c.source})")).font.size = Pt(8)
+                p.add_run(f"[{cited.n}] ").bold = True
+                p.add_run(_x(short_reference(cited)) + " ")
+                p.add_run(_x(f"„{cited.quote}“")).italic = True
+                p.add_run(_x(f" ({cited.source})")).font.size = Pt(8)
 
     if report.blocks:
         doc.add_heading("Bausteine für den Antrag", level=1)
@@ -239,8 +239,8 @@ def to_docx(report: CheckReport) -> bytes:
             doc.add_heading(_x(b.topic), level=2)
             for statement in b.statements:
                 doc.add_paragraph(_x(f"„{statement.text}“ [{statement.n}]"))
-            for c in b.citations:
-                doc.add_paragraph(_x(f"[{c.n}] {short_reference(c)}")).runs[0].font.size = Pt(9)
+            for cited in b.citations:
+                doc.add_paragraph(_x(f"[{cited.n}] {short_reference(cited)}")).runs[0].font.size = Pt(9)
 
     if report.bibliography:
         doc.add_heading("Literaturverzeichnis", level=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assistant.types import FACTOR_LABELS, FACTORS
 
 Lang = str  # "de" | "en"
@@ -23,8 +25,8 @@ EXAMPLES_EN: tuple[str, ...] = (
 )
 
 
-def examples(lang: str) -> list[dict[str, str]]:
-    """The example questions of the first screen, as the chat component takes them."""
+def examples(lang: str) -> list[Any]:
+    """The example questions of the first screen, as the chat component takes them (``ExampleMessage``)."""
     return [{"text": q} for q in (EXAMPLES_EN if lang == "en" else EXAMPLES)]
 
 DOC_TYPES: dict[str, tuple[str, str]] = {
