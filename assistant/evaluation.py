@@ -82,7 +82,7 @@ def is_hit(hit: ScoredChunk, item: dict[str, Any], need_phrase: bool = True) -> 
         return False
     if item.get("page") and c.page != item["page"]:
         return False
-    return not need_phrase or norm(item.get("phrase", "")) in norm(c.text)
+    return not need_phrase or norm(item.get("phrase") or "") in norm(c.text)
 
 
 def _first_hit(hits: list[ScoredChunk], item: dict[str, Any]) -> int | None:
@@ -214,7 +214,7 @@ def _answer_row(item: dict[str, Any], answerable: bool, answer: Any) -> dict[str
     quoted = [sentence for sentence, _ in _QUOTED.findall(answer.answer)]
     if not quoted and answer.citations:  # a language-model answer: its quotes are the citations'
         quoted = [c.quote for c in answer.citations]
-    phrase = norm(item.get("phrase", ""))
+    phrase = norm(item.get("phrase") or "")
     shown = not answer.abstained
     return {
         "answerable": answerable,
