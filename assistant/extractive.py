@@ -150,6 +150,10 @@ def select_sentences(
             end = max([pick.sentence.end, *(x.end for x in same)])
             if end - start > QUOTE_SPAN:
                 continue
+            # ... and the text between them is quoted too: it must be prose as well (no URL lines in between).
+            span_text = hits[pick.hit_index].chunk.text[start:end]
+            if any(prose_problem(x.text) for x in split_sentences(span_text)):
+                continue
         chosen.append(pick)
         chosen_terms.append(terms)
         chars += len(pick.sentence.text)

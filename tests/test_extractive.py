@@ -240,3 +240,15 @@ def test_urls_commands_and_markup_are_never_quoted() -> None:
     assert [p.sentence.text for p in picks] == [
         "Die Entwürfe der Strategie schreibt ein Redaktionsteam aus Verwaltung und Zivilgesellschaft."
     ]
+
+
+def test_a_quote_never_spans_non_prose_between_two_sentences() -> None:
+    """Two sentences of one passage become one quote with what lies between them: that must be prose too."""
+    analyzer = GermanAnalyzer()
+    text = (
+        "Die Konferenz zu offenen Daten nimmt Beiträge bis zum 7. August an.\n"
+        "https://example.org/konferenz/call-for-papers\n"
+        "Die Konferenz zu offenen Daten findet im Oktober in Leipzig statt."
+    )
+    picks = select_sentences("Wann ist die Konferenz zu offenen Daten?", [_hit("", text)], analyzer)
+    assert len(picks) == 1
