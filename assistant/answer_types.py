@@ -179,10 +179,21 @@ _EXPRESSIONS: dict[AnswerType, list[re.Pattern[str]]] = {
 
 def question_type(question: str) -> AnswerType | None:
     """The kind of answer the question asks for, or None for open questions ("Wie gelingt ...?")."""
+    return asked_for(question)[0]
+
+
+def asked_for(question: str) -> tuple[AnswerType | None, str]:
+    """The kind of answer and the words that ask for it ("wie oft"): those words are no topic of the question,
+    and a sentence that says "oft" in another sense answers nothing."""
     for kind, pattern in _QUESTION:
-        if pattern.search(question):
-            return kind
-    return None
+        m = pattern.search(question)
+        if m:
+            # Nouns in the match ("welche Frist", "welche Stelle") are the topic; only the asking words go.
+            words = m.group(0).split()
+            at_start = not question[: m.start()].strip(' ¿"„')
+            asking = [w for i, w in enumerate(words) if w[:1].islower() or (i == 0 and at_start)]
+            return kind, " ".join(asking)
+    return None, ""
 
 
 def answer_span(kind: AnswerType | None, sentence: str) -> tuple[int, int] | None:

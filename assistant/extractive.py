@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer_types import AnswerType, answer_span, answer_strength, question_type
+from assistant.answer_types import AnswerType, answer_span, answer_strength, asked_for
 from assistant.retrieval.analyzer import GermanAnalyzer
 from assistant.text import Sentence, looks_like_injection, prose_problem, split_sentences
 from assistant.types import ScoredChunk
@@ -106,7 +106,12 @@ def select_sentences(
             previous = terms if quotable and s.text.rstrip()[-1:] in ".!?" else set()
     if not candidates:
         return []
-    kind: AnswerType | None = question_type(question)
+    kind: AnswerType | None
+    kind, asking = asked_for(question)
+    if kind not in (None, "named", "definition"):  # "wie oft", "wie hoch": no topic words ("welche X" may be)
+        topic = query_terms - _terms(analyzer, asking)
+        if topic:
+            query_terms = topic
     # A query term inside a compound of the sentence ("Übergang" in "Betriebsübergang") counts at a reduced
     # weight: the analyzer splits only compounds it knows.
     candidates = [(i, s, terms | _compound_hits(query_terms, terms), ctx) for i, s, terms, ctx in candidates]

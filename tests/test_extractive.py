@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer_types import answer_span, question_type
+from assistant.answer_types import answer_span, asked_for, question_type
 from assistant.extractive import MAX_SENTENCES, select_sentences
 from assistant.retrieval.analyzer import GermanAnalyzer
 from assistant.text import prose_problem, split_sentences
@@ -252,3 +252,15 @@ def test_a_quote_never_spans_non_prose_between_two_sentences() -> None:
     )
     picks = select_sentences("Wann ist die Konferenz zu offenen Daten?", [_hit("", text)], analyzer)
     assert len(picks) == 1
+
+
+def test_the_asking_words_are_no_topic() -> None:
+    """'Wie oft' asks for a frequency; a sentence that says 'oft' in another sense is no answer."""
+    analyzer = GermanAnalyzer()
+    text = (
+        "Oft gibt es auch die Möglichkeit, historische Meldungsdaten der Stadt herunterzuladen. "
+        "Die Community trifft sich monatlich im Rathaus."
+    )
+    picks = select_sentences("Wie oft trifft sich die Community?", [_hit("", text)], analyzer)
+    assert [p.sentence.text for p in picks] == ["Die Community trifft sich monatlich im Rathaus."]
+    assert asked_for("Welche Frist gilt für Angebote?") == ("date", "Welche")  # "Frist" stays the topic
