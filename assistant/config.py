@@ -201,6 +201,11 @@ class Settings(BaseSettings):
     # --- ingest ---------------------------------------------------------------------------------------
     max_file_mb: int = Field(100, ge=1, description="Largest file ingest accepts.")
     max_pages: int = Field(2000, ge=1, description="Most PDF pages ingest accepts.")
+    ingest_ignore: str = Field(
+        "",
+        description="Comma-separated file patterns skipped in every ingested folder, as if listed in its "
+        ".lotseignore (for folders one cannot write to), e.g. 'README.md,SOURCES.md,LICENSE'.",
+    )
     parse_timeout_s: float = Field(120.0, gt=0, description="Seconds one file may take to parse.")
     parse_memory_mb: int = Field(1024, ge=128, description="Memory limit of the isolated PDF parser.")
     ingest_max_chars: int = Field(

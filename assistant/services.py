@@ -105,6 +105,7 @@ class Services:
                 max_chars=s.ingest_max_chars,
             ),
             progress=progress,
+            ignore=[p.strip() for p in s.ingest_ignore.split(",") if p.strip()],
         )
 
     @cached_property

@@ -97,6 +97,8 @@ def bench_settings(index_dir: Path, **overrides: Any) -> Any:
         "llm_api_key": None,
         "glossary_path": None,
         "rate_limit": 0,
+        # The collection's own README/SOURCES/LICENSE in ../shared/realdocs are not documents (tests do the same).
+        "ingest_ignore": "README.md,SOURCES.md,LICENSE",
         **overrides,
     }
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("LOTSE_", "OPENAI_"))}

@@ -124,6 +124,8 @@ class IngestPipeline:
         lock_path: File lock that keeps a second writer out.
         limits: Parser limits per file.
         progress: Show a progress bar (on a terminal).
+        ignore: Patterns skipped in every folder, as if listed in its ``.lotseignore`` (for folders one cannot
+            write to, e.g. a read-only share whose README and licence files are not documents).
     """
 
     def __init__(
@@ -134,7 +136,9 @@ class IngestPipeline:
         lock_path: Path,
         limits: ParseLimits | None = None,
         progress: bool = False,
+        ignore: Sequence[str] = (),
     ) -> None:
+        self.ignore = list(ignore)
         self.store = store
         self.embedder = embedder
         self.files_dir = files_dir
@@ -286,6 +290,7 @@ class IngestPipeline:
             if path.is_dir():
                 root = path.resolve()
                 rules = load_rules(root)
+                rules.ignore += self.ignore
                 refused: list[tuple[str, IngestError]] = []
                 candidates = walk(root, rules, refused)
                 for rel, error in refused:

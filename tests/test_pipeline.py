@@ -221,3 +221,15 @@ def test_damaged_index_names_the_rebuild_and_reset_rebuilds(docs: Path, tmp_path
     assert report.documents == 2 and not report.failed
     assert _sources(broken) == {"a.md", "sub/b.txt"}
     assert len(list((tmp_path / "idx").glob("chroma.beschaedigt-*"))) == 1, "the damaged folder is kept aside"
+
+
+def test_ignore_setting_skips_files_in_folders_one_cannot_write_to(docs: Path, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    _write(docs, "README.md", "# Über diese Sammlung\n\nDiese Sammlung enthält Leitfäden zur Verstetigung.\n")
+    _write(docs, "LICENSE", "MIT License")
+    plain = make_services(tmp_path / "plain", embedder)
+    plain.pipeline().run([docs])
+    assert "README.md" in _sources(plain)  # without the setting it is a document like any other
+    services = make_services(tmp_path / "idx", embedder, ingest_ignore="README.md, LICENSE")
+    report = services.pipeline().run([docs])
+    assert not report.failed, report.failed  # LICENSE is skipped, not refused as an unknown type
+    assert "README.md" not in _sources(services) and _sources(services)

@@ -7,20 +7,18 @@ MRR@10 0.737 / 0.774. The issue's targets (test split
 hit@5 0.95, MRR@10 0.85) are tracked in ``python -m benchmarks quality``, not here. Settings are chosen on the
 development split only; the test split is only measured.
 
-The index takes about ten minutes to embed on a small machine. ``PYTEST_REALDOCS_INDEX=DIR`` (a developer
-convenience, never set in CI) copies an index built with ``lotse ingest ../shared/realdocs --index DIR``.
+The index is the session's real-document index (``realdocs_index_dir`` in tests/conftest.py, shared with the
+ingest tests): every document of ../shared/realdocs, without the collection's README/SOURCES/LICENSE files.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import Any
 
 import pytest
 
 from assistant.evaluation import is_hit, load_questions
-from tests.conftest import EVAL_DIR, REALDOCS, make_services
+from tests.conftest import EVAL_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -28,20 +26,8 @@ FILES = [EVAL_DIR / "realdocs_dev_pdf.jsonl", EVAL_DIR / "realdocs_dev_pages.jso
 
 
 @pytest.fixture(scope="module")
-def real_services(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    if not REALDOCS.is_dir():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"real documents missing at {REALDOCS} (CI=true)")
-        pytest.skip(f"real documents not available at {REALDOCS}")
-    index = tmp_path_factory.mktemp("realdocs-index")
-    prebuilt = os.environ.get("PYTEST_REALDOCS_INDEX")
-    if prebuilt:
-        shutil.rmtree(index)
-        shutil.copytree(prebuilt, index, ignore=shutil.ignore_patterns("ingest.lock"))
-    else:
-        report = make_services(index, embedder).pipeline().run([REALDOCS])
-        assert report.documents >= 25, report
-    return make_services(index, embedder, rate_limit=0)
+def real_services(realdocs_services):  # type: ignore[no-untyped-def]
+    return realdocs_services
 
 
 def measure(services: Any, split: str) -> dict[str, float]:

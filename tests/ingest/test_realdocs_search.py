@@ -1,19 +1,16 @@
 """Facts that sit in slide titles, table cells and front matter of the real documents are found in the top 5.
 
-Needs the real documents (../shared/realdocs) and embeds them once per session (a few minutes; set
-REALDOCS_TEST_INDEX to a folder to keep the index between sessions): marked slow.
+Needs the real documents (../shared/realdocs); uses the session's real-document index (``realdocs_services`` in
+tests/conftest.py, shared with the quality floors): marked slow.
 The cases are in data/realdocs_search.jsonl (short expected phrases only, as the evaluation files have them).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import make_services
 
 CASES = [
     json.loads(line)
@@ -35,16 +32,6 @@ def test_case_file_shape():
     assert {"slide", "table", "front_matter"} <= kinds
     for c in CASES:
         assert set(c) == {"id", "kind", "query", "source", "phrase"} and c["query"].endswith("?")
-
-
-@pytest.fixture(scope="session")
-def realdocs_services(realdocs_dir, tmp_path_factory, embedder):  # type: ignore[no-untyped-def]
-    # REALDOCS_TEST_INDEX reuses an index between sessions (ingest is incremental: unchanged files cost nothing)
-    index = os.environ.get("REALDOCS_TEST_INDEX") or tmp_path_factory.mktemp("realdocs-index")
-    services = make_services(Path(index), embedder)
-    report = services.pipeline().run([realdocs_dir])
-    assert report.documents >= 20, report.failed
-    return services
 
 
 @pytest.mark.slow
