@@ -38,6 +38,8 @@ DIN_Q = "Was regelt die DIN SPEC 91357?"
 
 HOSTILE_TXT = """Betrieb des Sensornetzes Kleinhausen
 
+Der Eigenbetrieb Stadtwerke Kleinhausen trägt die Betriebsverantwortung für das Sensornetz.
+
 Die Betriebsverantwortung für das Sensornetz <img src=x onerror=alert(1)> liegt beim Eigenbetrieb Stadtwerke Kleinhausen.
 
 Das jährliche Wartungsbudget des Sensornetzes <script>alert(1)</script> beträgt 40.000 Euro.
@@ -45,6 +47,9 @@ Das jährliche Wartungsbudget des Sensornetzes <script>alert(1)</script> beträg
 Mehr zum Sensornetz steht im [Betriebshandbuch](javascript:alert(1)) der Stadtwerke Kleinhausen.
 
 Ein Foto des Sensornetzes: ![Sensor](http://evil.example/track.png) <img src="http://evil.example/pixel.gif">
+"""
+HOSTILE_MANIFEST = """{name}:
+  title: "Sensornetz <img src=x onerror=alert(1)> <script>alert(1)</script> Kleinhausen"
 """
 HOSTILE_Q = "Wer trägt die Betriebsverantwortung für das Sensornetz in Kleinhausen?"
 HOSTILE_ANSWER = (
@@ -102,6 +107,8 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[
     folder = root / "docs"
     folder.mkdir()
     (folder / "sensornetz-kleinhausen.txt").write_text(HOSTILE_TXT, encoding="utf-8")
+    # Markup in metadata reaches the sources panel as the title (sentences with markup are never quoted).
+    (folder / "manifest.yaml").write_text(HOSTILE_MANIFEST.format(name="sensornetz-kleinhausen.txt"), encoding="utf-8")
     index = root / "index"
     with FakeOpenAIServer() as llm:
         services = make_services(

@@ -34,6 +34,8 @@ FOLLOWUP = "Und was gehört in die Anlagen?"
 # every character, so the widget must show it as text.
 HOSTILE_MD = """# Betrieb des Sensornetzes Kleinhausen
 
+Der Eigenbetrieb Stadtwerke Kleinhausen trägt die Betriebsverantwortung für das Sensornetz.
+
 Die Betriebsverantwortung für das Sensornetz <img src=x onerror=alert(1)> liegt beim Eigenbetrieb Stadtwerke Kleinhausen.
 
 Das jährliche Wartungsbudget des Sensornetzes <script>alert(1)</script> beträgt 40.000 Euro.
@@ -41,6 +43,8 @@ Das jährliche Wartungsbudget des Sensornetzes <script>alert(1)</script> beträg
 Mehr zum Sensornetz steht im [Betriebshandbuch](javascript:alert(1)) der Stadtwerke Kleinhausen.
 """
 HOSTILE_TXT = """Parkraumsensoren in Großdorf
+
+Das Tiefbauamt Großdorf betreibt die Parkraumsensoren der Innenstadt.
 
 Die Parkraumsensoren <img src=x onerror=alert(1)> werden vom Tiefbauamt Großdorf betrieben.
 
@@ -461,6 +465,10 @@ def hostile_api(site: Site, embedder, tmp_path_factory: pytest.TempPathFactory) 
     folder = tmp_path_factory.mktemp("hostile-docs")
     (folder / "sensornetz.md").write_text(HOSTILE_MD, encoding="utf-8")
     (folder / "parkraumsensoren.txt").write_text(HOSTILE_TXT, encoding="utf-8")
+    # Markup in metadata reaches the sources list as titles (sentences with markup are never quoted).
+    (folder / "manifest.yaml").write_text(
+        "parkraumsensoren.txt:\n  title: \"Parkraumsensoren <img src=x onerror=alert(1)> Großdorf\"\n"
+        "sensornetz.md:\n  title: \"Sensornetz <script>alert(1)</script> Kleinhausen\"\n", encoding="utf-8")
     index = tmp_path_factory.mktemp("hostile-index")
     services = make_services(index, embedder, allowed_origins=site.host_origin, rate_limit=0)
     report = services.pipeline().run([folder])
@@ -479,7 +487,7 @@ def test_hostile_document_renders_inert(site: Site, hostile_api: str, context: A
         assert message.locator(".err").count() == 0, message.inner_text()
         texts.append(message.inner_text())
         assert expected in texts[-1], texts[-1]
-    # What survives ingest (the plain-text file keeps the markup) is shown literally, as text.
+    # Markup that reaches the widget (here: the documents' titles) is shown literally, as text.
     literal = "\n".join(texts)
     assert "<img src=x onerror=alert(1)>" in literal and "<script>alert(1)</script>" in literal, literal
     shadow_html = page.evaluate("document.querySelector('[data-lotse-widget]').shadowRoot.innerHTML")

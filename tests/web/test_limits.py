@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,12 @@ def test_token_file_holds_the_password_or_its_hash(tmp_path: Path) -> None:
 
 
 # --- request bodies ---------------------------------------------------------------------------------------------
+def _run(coro):  # type: ignore[no-untyped-def]
+    """Run a coroutine on a loop of its own (another test's loop may still be running in this thread)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _receiver(*messages: dict, then_wait: bool = True):  # type: ignore[no-untyped-def]
     queue = list(messages)
 
@@ -68,17 +75,17 @@ def test_body_that_stops_arriving_times_out() -> None:
     receive = _receiver({"type": "http.request", "body": b'{"q', "more_body": True})
     started = time.monotonic()
     with pytest.raises(BodyTimeout):
-        asyncio.run(read_body(receive, 1000, 0.3))
+        _run(read_body(receive, 1000, 0.3))
     assert time.monotonic() - started < 2
 
 
 def test_body_limit_counts_chunks_and_complete_bodies_pass() -> None:
     chunks = [{"type": "http.request", "body": b"x" * 400, "more_body": True} for _ in range(3)]
     with pytest.raises(BodyTooLarge):
-        asyncio.run(read_body(_receiver(*chunks), 1000, 5))
+        _run(read_body(_receiver(*chunks), 1000, 5))
     whole = _receiver({"type": "http.request", "body": b"ab", "more_body": True},
                       {"type": "http.request", "body": b"c", "more_body": False})
-    assert asyncio.run(read_body(whole, 1000, 5)) == b"abc"
+    assert _run(read_body(whole, 1000, 5)) == b"abc"
 
 
 # --- gradio guard pieces ----------------------------------------------------------------------------------------
