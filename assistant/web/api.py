@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
@@ -259,19 +261,26 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
                 response_class=HTMLResponse)
     def document_view(doc_id: str, zitat: list[str] = Query(default_factory=list), lang: str = "de") -> HTMLResponse:  # noqa: B008
         """The cleaned text of a Markdown/HTML/text document with its headings; each ``zitat`` is marked."""
-        from ingest.loaders import load_file
-
         record, path = _stored(doc_id)
         if record.suffix == ".pdf":
             return HTMLResponse(status_code=307, headers={"Location": f"/documents/{doc_id}"})
-        try:
-            loaded = load_file(path)
-        except LotseError as e:
-            log.warning("reading view of %s: %s", doc_id, e)
-            raise HTTPException(404, "Dokument nicht lesbar.") from e
+        blocks = _blocks(str(path))
+        if blocks is None:
+            raise HTTPException(404, "Dokument nicht lesbar.")
         page = render_document(record.title or record.source, record.source, f"/documents/{doc_id}",
-                               loaded.blocks, [q[:400] for q in zitat[:8]], "en" if lang == "en" else "de")
+                               blocks, [q[:400] for q in zitat[:8]], "en" if lang == "en" else "de")
         return HTMLResponse(page, headers={"Content-Security-Policy": READER_CSP, "Cache-Control": "no-store"})
+
+    @functools.lru_cache(maxsize=32)
+    def _blocks(path: str) -> tuple[Any, ...] | None:
+        """The cleaned blocks of a stored copy (named by its content hash, so a cached entry never goes stale)."""
+        from ingest.loaders import load_file
+
+        try:
+            return tuple(load_file(Path(path)).blocks)
+        except Exception as e:  # noqa: BLE001 - a public page: a parser failure is a 404, the detail goes to the log
+            log.warning("reading view of %s: %s", Path(path).name, e)
+            return None
 
     def _stored(doc_id: str):  # type: ignore[no-untyped-def]
         """The document's record and stored copy, or 404 (ids are alphanumeric: no path ever reaches the disk)."""

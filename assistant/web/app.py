@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -61,6 +63,8 @@ EDITOR_PATH = "/redaktion"
 #: gradio's login form posts here; a per-client limit of its own, independent of LOTSE_RATE_LIMIT.
 LOGIN_PATHS = (f"{EDITOR_PATH}/login", f"{EDITOR_PATH}/login/")
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+#: A 5 MB plan over a slow line; an upload still arriving after this is cut off.
+UPLOAD_DEADLINE_S = 120.0
 #: Never honoured from clients: gradio builds its public URL and the logout redirect from them. The public
 #: URL comes from LOTSE_PUBLIC_BASE_URL; the scheme from uvicorn's trusted-proxy handling.
 UNTRUSTED_HEADERS = (b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-port", b"x-forwarded-prefix",
@@ -305,6 +309,7 @@ class GuardMiddleware:
         if not POST_ROUTES.match(sub):
             await refusal(404, *NOT_AVAILABLE, "not_found")(scope, receive, send)
             return
+        self.uploads.sweep()  # unconsumed uploads go after their time to live, also when nobody uploads
         if sub.rstrip("/") == "/upload":
             await self._upload(mounted, scope, receive, send, client)
             return
@@ -323,17 +328,37 @@ class GuardMiddleware:
         if not mounted.has_upload:
             await refusal(404, *NOT_AVAILABLE, "not_found")(scope, receive, send)
             return
-        length = Request(scope).headers.get("content-length", "")
-        if not length.isdigit():
+        headers = Request(scope).headers
+        length = headers.get("content-length", "")
+        if not length.isdigit() or "transfer-encoding" in headers:
+            # gradio's page always sends a length; a chunked body could carry more than it declares.
             await refusal(411, "Upload ohne Längenangabe.", "Upload without a length.", "length_required")(
                 scope, receive, send)
             return
-        refused = self.uploads.admit(client, int(length))
+        declared = int(length)
+        refused = self.uploads.admit(client, declared)
         if refused is not None:
             await refused(scope, receive, send)
             return
         status = 0
         chunks: list[bytes] = []
+        received = 0
+        deadline = time.monotonic() + UPLOAD_DEADLINE_S
+
+        async def counted():  # type: ignore[no-untyped-def]
+            """The body as it arrives, cut off (as a disconnect) past its declared length or the deadline."""
+            nonlocal received
+            timeout = deadline - time.monotonic()
+            message = {"type": "http.disconnect"}
+            if timeout > 0:
+                with anyio.move_on_after(timeout):
+                    message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > declared:
+                    log.warning("upload longer than its Content-Length: cut off")
+                    return {"type": "http.disconnect"}
+            return message
 
         async def capture(message):  # type: ignore[no-untyped-def]
             nonlocal status
@@ -347,7 +372,10 @@ class GuardMiddleware:
                         self.uploads.record(client, [p for p in paths if isinstance(p, str)])
             await send(message)
 
-        await self.app(scope, receive, capture)
+        try:
+            await self.app(scope, counted, capture)
+        finally:
+            self.uploads.release(client, declared)
 
     def _refusal(
         self, request: Request, path: str, allowed: bool, cors_origin: str | None, client: str

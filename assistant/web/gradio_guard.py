@@ -31,7 +31,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.responses import JSONResponse, Response
 
@@ -72,8 +71,11 @@ def inside_upload_folder(path: str) -> Path | None:
         return None
     try:
         resolved = Path(path).resolve()
+        lexical = Path(os.path.abspath(path))  # what gradio's own routes open
         root = upload_folder()
         if not resolved.is_relative_to(root) or resolved == root or not resolved.is_file():
+            return None
+        if not (lexical.is_relative_to(root) or lexical.resolve() == resolved):
             return None
     except (OSError, ValueError):
         return None
@@ -112,6 +114,7 @@ class UploadRegistry:
     ttl_s: float
     _files: dict[Path, _Upload] = field(default_factory=dict)
     _recent: dict[str, list[float]] = field(default_factory=dict)
+    _reserved: dict[str, int] = field(default_factory=dict)  # uploads admitted and still arriving
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def admit(self, client: str, length: int) -> Response | None:
@@ -125,18 +128,28 @@ class UploadRegistry:
                 return refusal(429, "Zu viele Uploads. Bitte in einer Minute erneut versuchen.",
                                "Too many uploads. Please try again in a minute.", "rate_limited",
                                {"Retry-After": "60"})
-            held = sum(u.size for u in self._files.values() if u.client == client)
+            held = sum(u.size for u in self._files.values() if u.client == client) + self._reserved.get(client, 0)
             if held + length > self.client_bytes:
                 return refusal(413, "Zu viele hochgeladene Daten. Bitte erst die laufende Prüfung abschließen.",
                                "Too much uploaded data. Please finish the running check first.", "too_large")
-            if sum(u.size for u in self._files.values()) + length > self.total_bytes:
+            if sum(u.size for u in self._files.values()) + sum(self._reserved.values()) + length > self.total_bytes:
                 return refusal(503, "Der Upload-Speicher ist gerade voll. Bitte in einigen Minuten erneut versuchen.",
                                "Upload storage is full right now. Please try again in a few minutes.", "busy",
                                {"Retry-After": "120"})
             recent.append(now)
+            self._reserved[client] = self._reserved.get(client, 0) + length
             if len(self._recent) > 50_000:  # bounded under address spraying
                 self._recent = {k: v for k, v in self._recent.items() if v and now - v[-1] < 60.0}
         return None
+
+    def release(self, client: str, length: int) -> None:
+        """An admitted upload has ended (recorded or failed): its reservation is over."""
+        with self._lock:
+            left = self._reserved.get(client, 0) - length
+            if left > 0:
+                self._reserved[client] = left
+            else:
+                self._reserved.pop(client, None)
 
     def record(self, client: str, paths: list[str]) -> None:
         now = time.monotonic()
@@ -212,8 +225,12 @@ class MountedGradio:
 
     def check_call(self, route: str, body: Any, client: str, uploads: UploadRegistry) -> Response | None:
         """None when every file reference in the call is allowed, else a refusal that names no path."""
+        if isinstance(body, Unparsable):
+            return refusal(400, "Anfrage ungültig.", "Invalid request.", "invalid")
         data = body.get("data") if isinstance(body, dict) else None
-        fn = self.target(route, body)
+        # Only the page's own route (queue/join, by fn_index) may carry an upload: the named-call routes map
+        # names and positions differently from what this check sees (fn_index overrides, skipped inputs).
+        fn = self.target(route, body) if route.rstrip("/") == "/queue/join" else None
         allowed_slots = self.upload_slots.get(fn, frozenset()) if fn is not None else frozenset()
         other = {k: v for k, v in body.items() if k != "data"} if isinstance(body, dict) else body
         refs = file_refs(other)
@@ -230,18 +247,28 @@ class MountedGradio:
         return None
 
 
+class Unparsable:
+    """A body too deeply nested to walk: refused, never handed to gradio."""
+
+
 def parse_json(body: bytes) -> Any:
     try:
         return json.loads(body) if body else None
     except (ValueError, UnicodeDecodeError):
         return None
+    except RecursionError:
+        return Unparsable()
 
 
 def file_route_path(route: str) -> str | None:
-    """The file a ``/file=…`` or ``/file/…`` route asks for, or None for other routes."""
+    """The file a ``/file=…`` or ``/file/…`` route asks for, or None for other routes.
+
+    ``route`` comes from the ASGI path, which the server has already percent-decoded once, exactly as gradio's
+    route receives it; decoding it again would check another path than gradio serves.
+    """
     for lead in ("/file=", "/file/"):
         if route.startswith(lead):
-            return unquote(route[len(lead):])
+            return route[len(lead):]
     return None
 
 
@@ -304,6 +331,7 @@ class EventSanitizer:
             elif value is not None:
                 value = PUBLIC_ERROR
             return b"data: " + json.dumps(value, ensure_ascii=False).encode()
-        if isinstance(value, dict) and ("error" in value or "error" in (value.get("output") or {})):
+        output = value.get("output") if isinstance(value, dict) else None
+        if isinstance(value, dict) and ("error" in value or (isinstance(output, dict) and "error" in output)):
             return b"data: " + json.dumps(_public_errors(value), ensure_ascii=False).encode()
         return line

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -119,7 +120,11 @@ def test_short_or_blank_token_is_refused_or_off(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_editor_auth_compares_user_and_token() -> None:
-    check = editor_auth(hash_token(TOKEN))
+    async_check = editor_auth(hash_token(TOKEN))
+
+    def check(user: str, password: str) -> bool:
+        return bool(anyio.run(async_check, user, password))
+
     assert check("redaktion", TOKEN) and check(" Redaktion ", TOKEN)
     for user, password in [("redaktion", TOKEN[:-1]), ("redaktion", TOKEN + "x"), ("redaktion", ""),
                            ("admin", TOKEN), ("", TOKEN), ("redaktion", TOKEN.upper())]:

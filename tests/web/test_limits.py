@@ -117,12 +117,16 @@ def test_uploads_are_owned_bounded_and_expire(tmp_path: Path, monkeypatch: pytes
     outside = tmp_path.parent / "outside.md"
     outside.write_text("x", encoding="utf-8")
     assert registry.admit("a", 60) is None
+    assert registry.admit("a", 50).status_code == 413, "an upload still arriving counts against the quota"
     registry.record("a", [str(upload), str(outside)])
+    registry.release("a", 60)
     assert registry.owned_by("a", str(upload)) and not registry.owned_by("b", str(upload))
     assert not registry.owned_by("a", str(outside)), "never a file outside gradio's upload folder"
     assert registry.admit("a", 50).status_code == 413  # 60 + 50 over this client's 100
     assert registry.admit("b", 95).status_code == 503  # 60 + 95 over the total of 150
-    assert registry.admit("b", 10) is None and registry.admit("b", 10) is None and registry.admit("b", 10) is None
+    for _ in range(3):
+        assert registry.admit("b", 10) is None
+        registry.release("b", 10)
     assert registry.admit("b", 10).status_code == 429  # the fourth upload of the minute
     time.sleep(0.6)
     registry.sweep()

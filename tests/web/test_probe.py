@@ -181,6 +181,11 @@ def _queue(client: httpx.Client, base: str, prefix: str, fn_index: int, data: li
     return out
 
 
+def _fn_index(client: httpx.Client, url: str, api_name: str) -> int:
+    deps = _config(client, url, "/ui")["dependencies"]
+    return next(i for i, d in enumerate(deps) if d.get("api_name") == api_name)
+
+
 def _client(address: str) -> httpx.Client:
     """A client that connects from another loopback address: another client for the rate limits."""
     return httpx.Client(timeout=30, transport=httpx.HTTPTransport(local_address=address))
@@ -229,6 +234,9 @@ def test_no_function_reads_a_file_it_was_not_given(server: Served, prefix: str) 
             assert r.status_code in (403, 404) and server.canary_text not in r.text and "root:x" not in r.text
             assert target not in r.text
         assert client.get(f"{server.url}{prefix}/gradio_api/proxy=http://127.0.0.1:1/").status_code in (403, 404)
+        # Encoded once more than the server decodes: the guard checks the path gradio would open.
+        twice = client.get(f"{server.url}{prefix}/gradio_api/file=%252Fetc%252Fpasswd")
+        assert twice.status_code in (403, 404) and "root:x" not in twice.text
 
 
 def test_the_chat_still_answers_and_the_check_takes_its_own_upload(server: Served) -> None:
@@ -241,16 +249,25 @@ def test_the_chat_still_answers_and_the_check_takes_its_own_upload(server: Serve
         up = client.post(f"{server.url}/ui/gradio_api/upload", files={"files": ("plan.md", plan.read_bytes())})
         assert up.status_code == 200, up.text
         path = up.json()[0]
-        report = _call(client, server.url, "/ui", "on_run", [_file_data(path), "", ""])
+        on_run = _fn_index(client, server.url, "on_run")
+        # Named-call routes never carry uploads (they map names and positions differently); the page's route does.
+        named = client.post(f"{server.url}/ui/gradio_api/call/on_run", json={"data": [_file_data(path), "", ""]})
+        assert named.status_code == 400
+        report = _queue(client, server.url, "/ui", on_run, [_file_data(path), "", ""])
         assert "Verstetigungs-Check: plan.md" in report
         assert not Path(path).exists(), "the upload is deleted once read"
         # Someone else (another client address) cannot use a path this client uploaded.
         up2 = client.post(f"{server.url}/ui/gradio_api/upload", files={"files": ("plan2.md", PLAN.encode() + b"2")})
         other = httpx.Client(timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.7"))
         with other:
-            refused = other.post(f"{server.url}/ui/gradio_api/call/on_run",
-                                 json={"data": [_file_data(up2.json()[0]), "", ""]})
+            refused = other.post(f"{server.url}/ui/gradio_api/queue/join",
+                                 json={"data": [_file_data(up2.json()[0]), "", ""], "fn_index": on_run,
+                                       "session_hash": "other"})
         assert refused.status_code == 400 and "Upload" in refused.json()["error"]
+        # A body too deeply nested to walk is refused, not a server error.
+        deep = client.post(f"{server.url}/ui/gradio_api/queue/join", content=b"[" * 100_000,
+                           headers={"Content-Type": "application/json"})
+        assert deep.status_code == 400
 
 
 # --- 2. half-sent bodies ----------------------------------------------------------------------------------------

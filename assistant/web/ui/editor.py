@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio.to_thread
 import gradio as gr
 
 from assistant.errors import LotseError
@@ -33,16 +35,25 @@ RECENT_LIMIT = 50
 LOGIN_MESSAGE = f'<span lang="de">{esc(t("de", "ed_login"))}</span><br><span lang="en">{esc(t("en", "ed_login"))}</span>'
 
 
-def editor_auth(stored: str) -> Callable[[str, str], bool]:
+#: scrypt runs in a worker thread, at most two at once: gradio awaits the check in the event loop, and about 40 ms
+#: of hashing per attempt there would stall every other client (review of the December fix).
+_HASHING = threading.BoundedSemaphore(2)
+
+
+def editor_auth(stored: str) -> Callable[[str, str], Awaitable[bool]]:
     """gradio ``auth`` callable: user ``redaktion`` and the password, checked against its stored scrypt hash.
 
     The user name is compared in constant time; the password's hash too (:func:`assistant.secrets.verify`).
     """
     expected_user = EDITOR_USER.encode()
 
-    def check(username: str, password: str) -> bool:
+    def verify_bounded(password: str) -> bool:
+        with _HASHING:
+            return verify(password, stored)
+
+    async def check(username: str, password: str) -> bool:
         user_ok = hmac.compare_digest((username or "").strip().lower().encode(), expected_user)
-        password_ok = verify(password or "", stored)
+        password_ok = await anyio.to_thread.run_sync(verify_bounded, password or "")
         if not (user_ok and password_ok):
             log.warning("editors' login refused")  # no user name or address: nothing about the person
         return user_ok and password_ok
