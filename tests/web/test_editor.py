@@ -6,6 +6,7 @@ record carries a marker; the tests look for that marker in everything a visitor 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import uuid
 from collections.abc import Iterator
@@ -123,7 +124,9 @@ def test_editor_auth_compares_user_and_token() -> None:
     async_check = editor_auth(hash_token(TOKEN))
 
     def check(user: str, password: str) -> bool:
-        return bool(anyio.run(async_check, user, password))
+        # A loop of its own in a thread: a session-wide browser fixture may keep a loop running in this one.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return bool(pool.submit(anyio.run, async_check, user, password).result())
 
     assert check("redaktion", TOKEN) and check(" Redaktion ", TOKEN)
     for user, password in [("redaktion", TOKEN[:-1]), ("redaktion", TOKEN + "x"), ("redaktion", ""),
