@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -187,6 +187,8 @@ class ChatService:
         self.settings = settings
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_answers)
         self.slot_wait_s = settings.answer_wait_s
+        #: Called with (question, language) after an abstention: the editors' question log (assistant.questions).
+        self.on_abstain: Callable[[str, str], None] | None = None
 
     def slots_free(self) -> int:
         """Answer slots free right now (the health check reports saturation from it)."""
@@ -294,6 +296,8 @@ class ChatService:
         else:
             result = self._extractive(question, search_query, retrieval, lang, quotes)
         result.seconds = time.perf_counter() - started
+        if result.abstained and self.on_abstain is not None:
+            self.on_abstain(question, lang)
         if not result.fallback and result.mode == "extractive" or result.abstained:
             yield ChatEvent("token", result.answer)
         yield ChatEvent("citations", [c.to_contract() for c in result.citations])

@@ -197,6 +197,15 @@ class Settings(BaseSettings):
     answer_wait_s: float = Field(5.0, gt=0, le=120, description="Longest wait of a request for a free answer slot.")
     public_base_url: str = Field("", description="Public URL of the app, used in citation links if set.")
     feedback_retention_days: int = Field(365, ge=1, description="Days feedback is kept before it is purged.")
+    question_log: bool = Field(
+        True,
+        description="Keep the questions the Lotse abstained on (text, language, time; no IP address or user "
+        "id) for the editors' list of content gaps. Off: nothing is stored.",
+    )
+    question_log_days: int = Field(90, ge=1, description="Days a logged question is kept before it is purged.")
+    question_log_max_entries: int = Field(
+        20_000, ge=1, description="Most logged questions kept; when full, new ones are not stored."
+    )
 
     # --- ingest ---------------------------------------------------------------------------------------
     max_file_mb: int = Field(100, ge=1, description="Largest file ingest accepts.")

@@ -13,9 +13,10 @@ operator, so those classes have a short public text instead. The HTTP layer maps
     │   ├── UnsafePathError            symlink out of the root, hostile name
     │   ├── EncryptedDocumentError     password-protected PDF
     │   ├── NoTextLayerError           scanned PDF without text, empty file
-    │   └── ParseError                 damaged or not the format its name claims
-    │       ├── ParseTimeoutError      parser took longer than allowed
-    │       └── ParseMemoryError       parser needed more memory than allowed
+    │   ├── ParseError                 damaged or not the format its name claims
+    │   │   ├── ParseTimeoutError      parser took longer than allowed
+    │   │   └── ParseMemoryError       parser needed more memory than allowed
+    │   └── WebFetchError              a web page or linked file could not be fetched (``transient``: retry later)
     ├── IndexError_                    the index as a whole is unusable
     │   ├── IndexLockedError           another writer holds the index
     │   ├── EmbeddingMismatchError     index built with another embedding model
@@ -23,6 +24,8 @@ operator, so those classes have a short public text instead. The HTTP layer maps
     ├── EmbeddingError                 embedding backend failed
     ├── RetrievalError                 query could not be served
     ├── InputError                     user input rejected before any work (too long, malformed)
+    │   ├── NotFoundError              no such document or web source
+    │   └── ConflictError              the request clashes with the index (name taken, not editable here)
     ├── RateLimitError                 one client asked too often
     └── LLMError                       language model endpoint failed
         ├── LLMUnavailableError        connection refused, DNS, 5xx after retries
@@ -102,6 +105,17 @@ class ParseMemoryError(ParseError):
     code = "parse_memory"
 
 
+class WebFetchError(IngestError):
+    """A web document could not be fetched. ``transient``: worth trying again later (timeout, 5xx, 429)."""
+
+    code = "web_fetch"
+
+    def __init__(self, message: str, message_en: str, *, transient: bool = False, status: int | None = None):
+        super().__init__(message, message_en)
+        self.transient = transient
+        self.status = status
+
+
 class IndexError_(LotseError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
     code = "index_error"
 
@@ -133,6 +147,14 @@ class RetrievalError(LotseError):
 
 class InputError(LotseError):
     code = "input_error"
+
+
+class NotFoundError(InputError):
+    code = "not_found"
+
+
+class ConflictError(InputError):
+    code = "conflict"
 
 
 class RateLimitError(LotseError):

@@ -393,6 +393,11 @@ class ChromaStore:
             self._call(col.delete, ids=ids[i : i + _WRITE_BATCH])
         return len(ids)
 
+    def delete_chunk_ids(self, ids: Sequence[str]) -> None:
+        col, _ = self._collections()
+        for i in range(0, len(ids), _WRITE_BATCH):
+            self._call(col.delete, ids=list(ids[i : i + _WRITE_BATCH]))
+
     def collect_orphans(self) -> int:
         """Delete chunks whose version is not live (left by a crash or an interrupted update)."""
         col, docs = self._collections()

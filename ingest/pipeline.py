@@ -145,11 +145,14 @@ class IngestPipeline:
         self.lock_path = lock_path
         self.limits = limits or ParseLimits()
         self.progress = progress
+        self._force = False
 
     # -- public ----------------------------------------------------------------------------------------
-    def run(self, paths: Sequence[Path], *, prune: bool = True) -> IngestReport:
-        """Ingest files and folders. With ``prune``, documents whose file left an ingested folder are removed."""
+    def run(self, paths: Sequence[Path], *, prune: bool = True, force: bool = False) -> IngestReport:
+        """Ingest files and folders. With ``prune``, documents whose file left an ingested folder are removed.
+        With ``force``, unchanged files are parsed and embedded again (the editors' "re-index")."""
         report = IngestReport()
+        self._force = force
         start = time.perf_counter()
         lock = self._lock(timeout=0)
         try:
@@ -344,7 +347,7 @@ class IngestPipeline:
             version = _sha256(
                 f"{digest}|{json.dumps(manifest_meta, sort_keys=True, default=str)}|{CHUNKER_VERSION}".encode()
             )[:16]
-            if previous is not None and previous.version == version:
+            if previous is not None and previous.version == version and not self._force:
                 report.unchanged.append(cand.source)
                 state.owners[digest] = cand.source
                 state.settled.add(cand.source)
@@ -353,6 +356,9 @@ class IngestPipeline:
             record = self._index(cand, copy, digest, version, rules, report)
             self.store.commit_document(record)  # the flip: new version live, old one invisible
             self.store.delete_chunks(record.doc_id, keep_version=version)
+            if self._force:  # same version re-made: chunks past the new count would otherwise stay live
+                self.store.delete_chunk_ids([c.id for c in self.store.chunks_of(record.doc_id)
+                                             if c.version == version and c.chunk_index >= record.chunk_count])
             docs[record.doc_id] = record
             if previous is not None and previous.content_sha256 != digest:
                 if state.owners.get(previous.content_sha256) == cand.source:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request, Response
@@ -17,6 +19,8 @@ from starlette.datastructures import MutableHeaders
 from assistant.chat import BUSY
 from assistant.services import Services
 from assistant.web.api import build_router
+from assistant.web.editor_api import MULTIPART_OVERHEAD, VERIFIED, EditorAuth, build_editor_router
+from assistant.web.editor_api import PREFIX as EDITOR_API
 from assistant.web.errors import install_error_handlers
 from assistant.web.gradio_guard import (
     MAX_GRADIO_JSON_BYTES,
@@ -106,10 +110,24 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
 
     install_error_handlers(app)
     mounted: list[MountedGradio] = []
+    sessions: dict[str, Callable[[Request], bool]] = {}  # prefix -> "logged in?" of a gradio app with a login
+    secret_hash = None
+    if settings.editor_secret:
+        from assistant.secrets import stored_hash
+
+        secret_hash = stored_hash(settings.editor_secret)
+    editor_auth = EditorAuth(secret_hash, limits.logins)
     app.add_middleware(
         GuardMiddleware, origins=origins, limits=limits, hosts=hosts, uploads=uploads, mounted=mounted,
+        editor=editor_auth, editor_body_bytes=settings.max_file_mb * 1024 * 1024 + MULTIPART_OVERHEAD,
+        sessions=sessions,
     )
     app.include_router(build_router(services, limits))
+    app.include_router(build_editor_router(services))
+    if settings.question_log:
+        from assistant.questions import QuestionLog
+
+        services.chat.on_abstain = QuestionLog.of(services.store, settings).record
     app.include_router(build_openai_router(services))
 
     if STATIC_DIR.is_dir():
@@ -129,23 +147,37 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
         app = gr.mount_gradio_app(app, blocks, path=UI_PATH, max_file_size="5mb",
                                   root_path=f"{base}{UI_PATH}" if base else None, **mount_options())
         mounted.append(MountedGradio.of(UI_PATH, blocks))
-        if settings.editor_secret:
-            from assistant.secrets import stored_hash
+        if secret_hash is not None:
             from assistant.web.ui.editor import build_editor_ui, editor_mount_options
 
             editor = build_editor_ui(services)
             app = gr.mount_gradio_app(
-                app, editor, path=EDITOR_PATH, max_file_size="1kb",
+                app, editor, path=EDITOR_PATH, max_file_size=f"{settings.max_file_mb}mb",
                 root_path=f"{base}{EDITOR_PATH}" if base else None,
-                **editor_mount_options(stored_hash(settings.editor_secret)),
+                **editor_mount_options(secret_hash),
             )
             mounted.append(MountedGradio.of(EDITOR_PATH, editor))
+            sessions[EDITOR_PATH] = _gradio_session(app, EDITOR_PATH)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
     return app
+
+
+def _gradio_session(app: FastAPI, path: str) -> Callable[[Request], bool]:
+    """Whether a request carries the login cookie of the gradio app mounted at ``path`` (gradio's own check)."""
+    from starlette.routing import Mount
+
+    gradio_app: Any = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == path)
+
+    def logged_in(request: Request) -> bool:
+        cookie = gradio_app.cookie_id
+        token = request.cookies.get(f"access-token-{cookie}") or request.cookies.get(f"access-token-unsecure-{cookie}")
+        return token is not None and token in gradio_app.tokens
+
+    return logged_in
 
 
 class GuardMiddleware:
@@ -169,8 +201,14 @@ class GuardMiddleware:
         hosts: HostPolicy,
         uploads: UploadRegistry,
         mounted: list[MountedGradio],
+        editor: EditorAuth,
+        editor_body_bytes: int,
+        sessions: dict[str, Callable[[Request], bool]],
     ) -> None:
+        self.sessions = sessions
         self.app = app
+        self.editor = editor
+        self.editor_body_bytes = editor_body_bytes
         self.origins = origins
         self.limits = limits
         self.hosts = hosts
@@ -201,6 +239,9 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         client = RateLimiter.client_key(request)
+        if path == EDITOR_API or path.startswith(EDITOR_API + "/"):
+            await self._editor_api(request, scope, receive, send, client)
+            return
         if request.method == "POST" and path in LOGIN_PATHS:
             wait = self.limits.logins.check(client)
             if wait is not None:
@@ -254,14 +295,52 @@ class GuardMiddleware:
         finally:
             self.admission.in_flight -= 1
 
-    async def _body(self, scope, receive, send, max_bytes: int) -> bytes | None:  # type: ignore[no-untyped-def]
+    async def _editor_api(self, request: Request, scope, receive, send, client: str) -> None:  # type: ignore[no-untyped-def]
+        """The editors' API: same origin only, the bearer token verified before any body is read, then bodies up
+        to LOTSE_MAX_FILE_MB (see :mod:`assistant.web.editor_api`)."""
+
+        async def hardened(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                _harden(headers)
+                _no_cors(headers)
+                headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        allowed, cors_origin = self.origins.verdict(request)
+        if not allowed or cors_origin is not None:
+            refused: Response | None = refusal(
+                403, "Die Redaktions-API ist nur ohne fremde Website erreichbar.",
+                "The editors' API cannot be called from another website.", "origin_not_allowed")
+        else:
+            refused = await self.editor.refusal(request, client)
+        if refused is not None:
+            await refused(scope, receive, hardened)
+            return
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > self.editor_body_bytes:
+                await refusal(413, "Datei zu groß.", "File too large.", "too_large", {"Connection": "close"})(
+                    scope, receive, hardened)
+                return
+            body = await self._body(scope, receive, hardened, self.editor_body_bytes, UPLOAD_DEADLINE_S)
+            if body is None:
+                return
+            receive = replay(body, receive)
+        scope[VERIFIED] = True
+        await self.app(scope, receive, hardened)
+
+    async def _body(  # type: ignore[no-untyped-def]
+        self, scope, receive, send, max_bytes: int, timeout_s: float | None = None
+    ) -> bytes | None:
         """The request body, or None after answering 408/413 (or when the client left)."""
+        timeout_s = timeout_s or self.limits.body_timeout_s
         try:
-            return await read_body(receive, max_bytes, self.limits.body_timeout_s)
+            return await read_body(receive, max_bytes, timeout_s)
         except BodyTooLarge:
             response = refusal(413, "Anfrage zu groß.", "Request too large.", "too_large", {"Connection": "close"})
         except BodyTimeout:
-            seconds = f"{self.limits.body_timeout_s:g}"
+            seconds = f"{timeout_s:g}"
             response = refusal(
                 408, f"Die Anfrage kam nicht innerhalb von {seconds} Sekunden vollständig an.",
                 f"The request did not arrive in full within {seconds} seconds.", "body_timeout",
@@ -325,7 +404,9 @@ class GuardMiddleware:
     async def _upload(self, mounted: MountedGradio, scope, receive, send, client: str) -> None:  # type: ignore[no-untyped-def]
         """Uploads only where the page has an upload field, bounded per client and in all; the stored paths
         are recorded for this client, the only one that may then name them in a call."""
-        if not mounted.has_upload:
+        logged_in = self.sessions.get(mounted.prefix)
+        if not mounted.has_upload or (logged_in is not None and not logged_in(Request(scope))):
+            # The editors' page takes uploads from logged-in editors only, checked before any byte is read.
             await refusal(404, *NOT_AVAILABLE, "not_found")(scope, receive, send)
             return
         headers = Request(scope).headers

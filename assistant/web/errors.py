@@ -11,20 +11,32 @@ from fastapi.responses import JSONResponse
 
 from assistant.errors import (
     ConfigError,
+    ConflictError,
     EmbeddingError,
+    FileTooLargeError,
     IndexError_,
+    IndexLockedError,
+    IngestError,
     InputError,
     LLMError,
     LotseError,
+    NotFoundError,
     RateLimitError,
     RetrievalError,
     StoreUnavailableError,
+    UnsupportedFormatError,
 )
 
 log = logging.getLogger(__name__)
 
 STATUS: list[tuple[type[LotseError], int]] = [
+    (NotFoundError, 404),
+    (ConflictError, 409),
     (InputError, 400),
+    (FileTooLargeError, 413),
+    (UnsupportedFormatError, 415),
+    (IngestError, 422),  # a document the editors sent that cannot be indexed; the index is unchanged
+    (IndexLockedError, 409),
     (RateLimitError, 429),
     (StoreUnavailableError, 503),
     (IndexError_, 503),

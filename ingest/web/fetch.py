@@ -26,24 +26,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from assistant.errors import IngestError
+from assistant.errors import WebFetchError
 
 if TYPE_CHECKING:
     from assistant.config import Settings
 
 READ_CHUNK = 64 * 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-class WebFetchError(IngestError):
-    """A web document could not be fetched. ``transient``: worth trying again later (timeout, 5xx, 429)."""
-
-    code = "web_fetch"
-
-    def __init__(self, message: str, message_en: str, *, transient: bool = False, status: int | None = None):
-        super().__init__(message, message_en)
-        self.transient = transient
-        self.status = status
 
 
 @dataclass(frozen=True)

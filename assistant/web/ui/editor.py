@@ -1,4 +1,5 @@
-"""The editors' page at ``/redaktion/``: recent feedback and its summary, behind gradio's own login.
+"""The editors' page at ``/redaktion/``: documents, upload, web sources, open questions and feedback, behind
+gradio's own login (the panels besides feedback are in :mod:`assistant.web.ui.editor_panels`).
 
 Feedback shows what other people asked, so it is never part of the public chat at ``/ui``. The page is a
 separate gradio app, mounted only when ``LOTSE_EDITOR_TOKEN`` is set, with gradio's login form in front of every
@@ -19,11 +20,13 @@ from typing import Any
 import anyio.to_thread
 import gradio as gr
 
+from assistant.editing import EditorService
 from assistant.errors import LotseError
 from assistant.feedback import FeedbackStore
 from assistant.secrets import verify
 from assistant.services import Services
 from assistant.web.ui.controls import language_radio
+from assistant.web.ui.editor_panels import EditorPanels
 from assistant.web.ui.render import esc, feedback_table_html, notice_html
 from assistant.web.ui.texts import Lang, t
 
@@ -96,12 +99,16 @@ def _header(lang: Lang) -> str:
 def build_editor_ui(services: Services) -> gr.Blocks:
     """The editors' page (mount it with :func:`editor_mount_options`, which adds the login)."""
     panel = EditorPanel(services)
+    panels = EditorPanels(EditorService(services))
     with gr.Blocks(title="Verstetigungslotse – Redaktion", analytics_enabled=False) as blocks:
         with gr.Row(equal_height=False):
             header = gr.HTML(_header("de"), elem_id="lotse-ed-header")
             lang = language_radio()
-        with gr.Tabs(), gr.Tab(t("de", "tab_feedback"), id="feedback") as tab:
-            panel.build()
+        with gr.Tabs():
+            panels.build()
+            with gr.Tab(t("de", "tab_feedback"), id="feedback") as tab:
+                panel.build()
+        panels.wire(blocks, lang)
 
         blocks.load(panel.html, [lang], [panel.table], show_progress="hidden")
         # A stable API name: editors' scripts (and the tests) can fetch the table with the login cookie.
@@ -117,6 +124,7 @@ def build_editor_ui(services: Services) -> gr.Blocks:
             ]
 
         lang.change(relabel, [lang], [header, tab, panel.refresh, panel.table], show_progress="hidden")
+        lang.change(panels.relabel, [lang], panels.relabel_outputs(), show_progress="hidden")
         lang.change(None, [lang], None, js="(l) => { document.documentElement.lang = l; return l; }")
 
     blocks.queue(default_concurrency_limit=2, max_size=16)
