@@ -3,10 +3,14 @@
 Content root: <main>, else [role=main], else a single <article>, else <body>. Inside it, navigation and page
 chrome (nav, header, footer, aside, forms, ...), scripts, embedded objects, hidden elements and cookie/consent
 banners are skipped. A <header> inside the content root that holds a heading (an article header) is kept.
+A page as a site generator's source holds it gets the Markdown loader's cleaning: front matter prose (title,
+byline, hero, tagline, feature cards) as content, Liquid/Hugo tags, MyST roles and citation markers removed,
+``<script setup>`` data (a VitePress team table) as text.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +26,17 @@ from ingest.cleaning import (
     normalize_paragraph,
     sanitize_plain,
 )
-from ingest.loaders.text import decode_text, no_text, read_limited
+from ingest.loaders.markdown import (
+    _LIQUID,
+    _LIQUID_CAPTION,
+    _SCRIPT_SETUP,
+    clean_site_markup,
+    front_matter_text,
+    parse_front_matter,
+    script_data_text,
+    split_front_matter,
+)
+from ingest.loaders.text import decode_text, display_name, no_text, read_limited
 
 if TYPE_CHECKING:
     from ingest.loaders import ParseLimits
@@ -232,13 +246,50 @@ def content_root(tree: LexborHTMLParser) -> LexborNode | None:
     return root or tree.body
 
 
+def _script_setup_html(match: re.Match[str]) -> str:
+    lines = script_data_text(match.group(1)).split("\n\n")
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+
+
+def site_source(text: str, name: str) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    """An HTML page as a site generator's source holds it (Jekyll, Hugo, VitePress): the same cleaning as
+    Markdown gets. Returns (HTML without front matter and template tags, front matter metadata, its prose,
+    warnings). Liquid/Hugo tags go (an include's caption stays as a paragraph), ``<script setup>`` data
+    (a VitePress team table) becomes one paragraph per record."""
+    source, body = split_front_matter(text) if text.startswith("---") else (None, text)
+    meta: dict[str, Any] = {}
+    warnings: list[str] = []
+    if source is not None:
+        meta, warnings = parse_front_matter(source, name)
+    body = _LIQUID_CAPTION.sub(lambda m: f"<p>{html.escape(m.group(2))}</p>", body)
+    body = _LIQUID.sub("", body)
+    body = _SCRIPT_SETUP.sub(_script_setup_html, body)
+    return body, meta, front_matter_text(meta, with_title=True) if meta else [], warnings
+
+
+def _clean_item(item: Heading | Para) -> Heading | Para | None:
+    """MyST/Sphinx roles, citation markers and heading anchors out of an extracted paragraph or heading."""
+    text = clean_site_markup(item.text).strip()
+    if not text:
+        return None
+    text = text if "\n" in item.text else normalize_paragraph(text)
+    return Heading(item.level, text, item.page) if isinstance(item, Heading) else Para(text, item.page)
+
+
 def load_html(path: Path, limits: ParseLimits) -> LoadedDocument:
     """Load an HTML page: main content as blocks, title and meta description/author/date as metadata."""
     data = read_limited(path, limits)
     text, warnings = decode_text(data, path, declared=_declared_charset(data))
+    text, front_meta, front, fm_warnings = site_source(text, display_name(path))
+    warnings.extend(fm_warnings)
     tree = LexborHTMLParser(text)
     root = content_root(tree)
     items = extract_items(root) if root is not None else []
+    items = [c for c in (_clean_item(i) for i in items) if c is not None]
+    if front:
+        shown = {" ".join(i.text.split()).casefold() for i in items[:3] if isinstance(i, Heading)}
+        lead: list[Heading | Para] = [Para(t) for t in front if " ".join(t.split()).casefold() not in shown]
+        items = lead + items
     blocks = build_blocks(items)
     if not blocks:
         raise no_text(path)
@@ -249,7 +300,9 @@ def load_html(path: Path, limits: ParseLimits) -> LoadedDocument:
     suffix = title[len(h1) :].strip() if h1 and title.lower().startswith(h1.lower()) else None
     if not title or (suffix is not None and (not suffix or suffix[0] in "|–—-:·»/")):
         title = h1 or title  # "Artikel | Portalname" -> the article's own heading
-    metadata: dict[str, Any] = {}
+    if isinstance(front_meta.get("title"), str) and front_meta["title"].strip():
+        title = sanitize_plain(front_meta["title"])
+    metadata: dict[str, Any] = {k: v for k, v in front_meta.items() if k != "title"}
     for key, names in (
         ("description", ("description", "og:description", "dc.description", "DC.description")),
         ("author", ("author", "article:author", "dc.creator", "DC.creator")),

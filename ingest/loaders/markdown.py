@@ -118,25 +118,49 @@ _NOT_PROSE = re.compile(
 )
 
 
+#: "en_title", "de_subtitle": a multilingual site's per-language variants of the text keys.
+_LANG_PREFIX = re.compile(r"^[a-z]{2}_")
+#: A byline is a person's or an organisation's name ("Jörg Reichert (Code for Leipzig)"), not a slug
+#: ("victoria-boeck") that a theme looks up elsewhere.
+_BYLINE = re.compile(r"^(?=.*[A-ZÄÖÜ])(?=.*[^\W\d_][\s(])[^/@<>]{3,120}$")
+
+
+def _text_key(key: str) -> bool:
+    return key in _TEXT_KEYS or _LANG_PREFIX.sub("", key) in _TEXT_KEYS
+
+
 def front_matter_text(meta: dict[str, Any], *, with_title: bool) -> list[str]:
-    """The prose of front matter fields shown on the page, in order (hero name/text/tagline, feature titles and
-    details, description). The top-level title is the document's title already; it is only taken when asked."""
+    """The prose of front matter fields shown on the page, in order (byline, hero name/text/tagline, feature
+    titles and details, description, per-language variants such as ``en_title``). The top-level title is the
+    document's title already; it is only taken when asked (it is content too: the page shows it)."""
     out: list[str] = []
+
+    def add(value: str) -> None:
+        text = " ".join(value.split())
+        if sum(ch.isalpha() for ch in text) >= 3 and not _NOT_PROSE.search(text) and text not in out:
+            out.append(text)
 
     def walk(value: Any, key: str, depth: int) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
-                if (depth == 0 and k == "title" and not with_title) or str(k).lower() in _NOT_TEXT_PARENTS:
+                name = str(k).lower()
+                if depth == 0 and name in ("author", "authors"):
+                    # a plain byline is shown on the page; author cards (dicts) and slugs are not prose
+                    for person in v if isinstance(v, list) else [v]:
+                        if isinstance(person, str) and _BYLINE.match(person.strip()):
+                            add(person)
                     continue
-                walk(v, str(k).lower(), depth + 1)
+                if (depth == 0 and name == "title" and not with_title) or name in _NOT_TEXT_PARENTS:
+                    continue
+                walk(v, name, depth + 1)
         elif isinstance(value, list):
             for v in value:
                 walk(v, key, depth + 1)
-        elif isinstance(value, str) and key in _TEXT_KEYS:
-            text = " ".join(value.split())
-            if sum(ch.isalpha() for ch in text) >= 3 and not _NOT_PROSE.search(text) and text not in out:
-                out.append(text)
+        elif isinstance(value, str) and _text_key(key):
+            add(value)
 
+    if with_title and isinstance(meta.get("title"), str):
+        add(meta["title"])  # first, as the page shows it above everything else
     walk(meta, "", 0)
     return out
 
@@ -232,6 +256,34 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|(\d{1,9}[.)]))\s+")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
 _REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+")
 _BLOCK_JUNK = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_SCRIPT_SETUP = re.compile(r"<script\s+setup\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+_JS_STRING_PROP = re.compile(
+    r"""(?<![\w$.])([A-Za-z_]\w*)\s*:\s*(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
+)
+_FOOTNOTE_DEF = re.compile(r"^\s{0,3}\[\^[^\]]+\]:\s*(.*)$")
+
+
+def script_data_text(script: str) -> str:
+    """The page text held as data in a VitePress ``<script setup>`` block (the team table: ``const members =
+    [{ name: "…", title: "…", links: […] }]``): one line per record with its text properties as the source
+    writes them (``name: "Fabian Reinold", title: "Team Lead"``), so a quote stays verbatim; code, links,
+    icons and images are left out. A record ends where a text key repeats."""
+    records: list[list[str]] = []
+    seen: set[str] = set()
+    for m in _JS_STRING_PROP.finditer(script):
+        key = m.group(1)
+        if not _text_key(key.lower()):
+            continue
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        if sum(ch.isalpha() for ch in value) < 2 or _NOT_PROSE.search(value):
+            continue
+        if not records or key in seen:
+            records.append([])
+            seen.clear()
+        seen.add(key)
+        quote = '"' if m.group(2) is not None else "'"
+        records[-1].append(f"{key}: {quote}{value}{quote}")
+    return "\n\n".join(", ".join(r) for r in records if r)
 
 
 def _split_row(line: str) -> list[str]:
@@ -243,6 +295,7 @@ def _split_row(line: str) -> list[str]:
 
 def parse_markdown(body: str) -> list[Heading | Para]:
     """Headings and paragraphs of a Markdown body (front matter already removed)."""
+    body = _SCRIPT_SETUP.sub(lambda m: "\n\n" + script_data_text(m.group(1)) + "\n\n", body)
     lines = _BLOCK_JUNK.sub("", body).split("\n")
     items: list[Heading | Para] = []
     buf: list[str] = []
@@ -278,6 +331,9 @@ def parse_markdown(body: str) -> list[Heading | Para]:
             heading = inline_to_text(" ".join(part.strip() for part in buf))
             buf.clear()
             items.append(Heading(1 if line.strip().startswith("=") else 2, heading))
+        elif fn := _FOOTNOTE_DEF.match(line):
+            flush()  # a footnote's text is content ("[^1]: Barrierefreie Informationstechnik-Verordnung 2.0 <…>")
+            buf.append(fn.group(1))
         elif _RULE.match(line) or not line.strip() or _REF_DEF.match(line):
             flush()
         elif "|" in line and _TABLE_DELIM.match(nxt) and "|" in nxt:
@@ -313,7 +369,13 @@ def load_markdown(path: Path, limits: ParseLimits) -> LoadedDocument:
     account = DocumentAccount()
     items = parse_markdown(clean_site_markup(cut_text(body, limits.max_chars, account, name)))
     # Front matter prose (a VitePress home page keeps all its text there) comes first, as the page shows it.
-    front = front_matter_text(metadata, with_title=not any(isinstance(i, Para) for i in items))
+    # The title is shown on the page too: content, unless the body repeats it as a heading; a page that holds
+    # nothing but a title still has no text.
+    fm_title = " ".join(str(metadata.get("title") or "").split()).casefold()
+    shown = any(isinstance(i, Heading) and " ".join(i.text.split()).casefold() == fm_title for i in items[:3])
+    front = front_matter_text(metadata, with_title=False)
+    if not shown and (front or any(isinstance(i, Para) and i.text.strip() for i in items)):
+        front = front_matter_text(metadata, with_title=True)
     blocks = build_blocks([Para(text) for text in front] + items)
     if not blocks:
         raise no_text(path)

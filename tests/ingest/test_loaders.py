@@ -334,7 +334,10 @@ def test_markdown(tmp_path):
     assert doc.metadata["date"] == "2024-03-01" and doc.metadata["tags"] == ["finanzierung", "betrieb"]
     by_path = {b.heading_path: b.text for b in doc.blocks}
     intro = by_path[()]
-    assert intro.startswith("Einleitender Satz mit fetter und kursiver Betonung, Code und einem Link.")
+    # the front matter title is shown on the page (the body does not repeat it as a heading): content too
+    assert intro.startswith(
+        "Leitfaden Verstetigung\n\nEinleitender Satz mit fetter und kursiver Betonung, Code und einem Link."
+    )
     assert "Bürger*innen und Nutzer*innen bleiben so." in intro
     assert "Ein Satz geht über zwei Zeilen." in intro
     assert "Diagramm" not in intro and "bild.png" not in intro and "https://example.org/a" not in intro
