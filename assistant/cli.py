@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("doc", metavar="DOC", help="Quellpfad, Titel oder ID / source path, title or id")
     _common(p)
 
+    p = sub.add_parser("sources", help="Web-Quellen auflisten oder entfernen / list or remove web sources")
+    p.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
+    p.add_argument("source", nargs="?", metavar="ID", help="ID oder URL der Web-Quelle / web source id or URL")
+    _common(p)
+
     p = sub.add_parser("feedback", help="Rückmeldungen ansehen / review feedback")
     p.add_argument("--limit", type=int, default=50)
     _common(p)

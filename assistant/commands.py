@@ -229,6 +229,31 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """Registered web sources; ``remove ID`` unregisters one and erases its documents from the index."""
+    from assistant.editing import EditorService
+
+    editor = EditorService(build_services(settings))
+    if args.action == "remove":
+        if not args.source:
+            raise InputError("Welche Web-Quelle? 'lotse sources' listet ihre IDs.",
+                             "Which web source? 'lotse sources' lists their ids.")
+        result = editor.remove_source(args.source)
+        _emit(args, result, lambda: _out(
+            f"Entfernt: {result['removed']} ({len(result['documents_erased'])} Dokumente gelöscht)."))
+        return EXIT_OK
+    sources = editor.sources()
+
+    def human() -> None:
+        if not sources:
+            _out("Keine Web-Quellen registriert.")
+        for src in sources:
+            _out(f"{src['id']}  {src['url']}  {src['documents']} Dokumente, letzter Sync {src['last_sync'] or '–'}")
+
+    _emit(args, {"sources": sources}, human)
+    return EXIT_OK
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.chat import render_answer_text
 

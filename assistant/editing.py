@@ -291,8 +291,9 @@ class EditorService:
         for src in self.sources():
             if ref in (src["id"], src["url"]):
                 return str(src["url"])
-        raise NotFoundError(f"Keine Web-Quelle „{ref[:200]}“. 'lotse sources' listet sie.",
-                            f"No web source '{ref[:200]}'. 'lotse sources' lists them.")
+        # The reference is not echoed: the page's fields may carry anything, and a reply never repeats it.
+        raise NotFoundError("Keine solche Web-Quelle. 'lotse sources' listet sie.",
+                            "No such web source. 'lotse sources' lists them.")
 
     def sync_source(self, url: str, max_pages: int | None = None) -> dict[str, Any]:
         """Register (first time) and sync one web source; the sync's outcome plus the run's report."""
@@ -414,7 +415,8 @@ def _doc_id(source: str) -> str:
 
 
 def _not_found(doc_id: str) -> tuple[str, str]:
-    return (f"Kein Dokument mit der ID „{doc_id[:64]}“ im Index.", f"No document with the id '{doc_id[:64]}' in the index.")
+    """Not echoed (see source_url)."""
+    return ("Kein Dokument mit dieser ID im Index.", "No document with this id in the index.")
 
 
 def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 Authentication: ``Authorization: Bearer <editors' password>``, the same secret as the editors' page
 (``LOTSE_EDITOR_TOKEN`` / ``LOTSE_EDITOR_TOKEN_FILE``), checked against its scrypt hash. Every request whose token
-is not the one already verified in this process counts against the per-client login limit (the limit of the
-editors' login form, :attr:`assistant.web.security.ClientLimits.logins`), *before* it is hashed: a guesser is
-stopped after ten tries a minute and learns nothing from the eleventh. The verified token is remembered as a
+is wrong counts against the per-client login limit (the limit of the editors' login form,
+:attr:`assistant.web.security.ClientLimits.logins`); a client over it is refused before its token is looked at,
+so a guesser is stopped after ten wrong tries a minute and learns nothing from the eleventh. The verified token is remembered as a
 keyed digest only and compared in constant time, so a script's many calls cost one scrypt run.
 
 :class:`assistant.web.app.GuardMiddleware` calls :meth:`EditorAuth.refusal` before it reads any body; only a
@@ -73,15 +73,17 @@ class EditorAuth:
         token = token.strip()
         if scheme.lower() != "bearer" or not token or len(token) > 1024:
             return self._unauthorized()
-        digest = hmac.new(_KEY, token.encode(), hashlib.sha256).digest()
-        if self._verified is not None and hmac.compare_digest(digest, self._verified):
-            return None
-        wait = self.attempts.check(client)
+        # A client that failed too often is refused before its token is looked at, the right one included:
+        # otherwise the answer to a guess past the limit would still tell whether it was right.
+        wait = self.attempts.blocked(client)
         if wait is not None:
             seconds = int(wait) + 1
             return _error(429, (f"Zu viele Anmeldeversuche. Bitte in {seconds} Sekunden erneut versuchen.",
                                 f"Too many sign-in attempts. Please try again in {seconds} seconds."),
                           "rate_limited", {"Retry-After": str(seconds)})
+        digest = hmac.new(_KEY, token.encode(), hashlib.sha256).digest()
+        if self._verified is not None and hmac.compare_digest(digest, self._verified):
+            return None
         stored = self.stored
 
         def check() -> bool:
@@ -89,6 +91,7 @@ class EditorAuth:
                 return verify(token, stored)
 
         if not await anyio.to_thread.run_sync(check):
+            self.attempts.check(client)  # counts the failure
             return self._unauthorized()
         self._verified = digest
         return None

@@ -132,6 +132,17 @@ class RateLimiter:
             hits.append(now)
             return None
 
+    def blocked(self, key: str) -> float | None:
+        """Like :meth:`check`, but counts nothing: for limits on failures, asked before the attempt."""
+        if self.per_minute <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._hits.get(key, ()) if now - t <= 60.0]
+            if len(recent) >= self.per_minute:
+                return max(0.5, 60.0 - (now - recent[0]))
+            return None
+
     def _evict(self, now: float) -> None:
         stale = [k for k, v in self._hits.items() if not v or now - v[-1] > 60.0]
         for k in stale:

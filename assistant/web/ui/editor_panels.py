@@ -182,7 +182,8 @@ class EditorPanels:
         with gr.Tab(tx("de", "tab_docs"), id="documents") as docs_tab:
             self.docs_table = gr.HTML(elem_id="lotse-ed-docs")
             with gr.Row():
-                self.doc_choice = gr.Dropdown([], label=tx("de", "doc"), elem_id="lotse-ed-doc", scale=3)
+                self.doc_choice = gr.Dropdown([], label=tx("de", "doc"), elem_id="lotse-ed-doc", scale=3,
+                                              allow_custom_value=True)
                 self.show = gr.Button(tx("de", "show"), size="sm", scale=0, min_width=120, elem_id="lotse-ed-show")
                 self.reindex = gr.Button(tx("de", "reindex"), size="sm", scale=0, min_width=160,
                                          elem_id="lotse-ed-reindex")
@@ -211,7 +212,8 @@ class EditorPanels:
                 self.add_source = gr.Button(tx("de", "add_source"), size="sm", scale=0, min_width=200,
                                             elem_id="lotse-ed-add-source")
             with gr.Row():
-                self.source_choice = gr.Dropdown([], label=tx("de", "source"), elem_id="lotse-ed-source", scale=3)
+                self.source_choice = gr.Dropdown([], label=tx("de", "source"), elem_id="lotse-ed-source",
+                                                 scale=3, allow_custom_value=True)
                 self.sync = gr.Button(tx("de", "sync"), size="sm", scale=0, min_width=200, elem_id="lotse-ed-sync")
             self.source_status = gr.HTML(elem_id="lotse-ed-source-status")
         with gr.Tab(tx("de", "tab_questions"), id="questions") as questions_tab:
