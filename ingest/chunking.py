@@ -23,7 +23,7 @@ from assistant.types import Block, Chunk, LoadedDocument
 CHUNK_CHARS = 900
 OVERLAP_CHARS = 150
 #: Bump when chunking changes: it is part of every document version, so a bump re-indexes everything.
-CHUNKER_VERSION = "c2"  # c2: headings without body, slides, front matter prose, OCR pages
+CHUNKER_VERSION = "c3"  # c3: slide titles quoted, table header rows, bylines, footnotes, script data
 
 _splitter = RecursiveCharacterTextSplitter(
     chunk_size=CHUNK_CHARS,

@@ -102,13 +102,19 @@ def _heading_levels(pages: Sequence[Sequence[Line]], body: float) -> list[list[i
                 size_key = round(ln.size * 2) / 2
                 if size_key in rank:
                     level = rank[size_key]
-                elif ln.bold and (not body or ln.size >= 0.95 * body) and _standalone(page, i):
+                elif ln.bold and (not body or ln.size >= 0.95 * body) and _standalone(page, i) and not _label(text):
                     level = len(large) + max(depth, 1)
                 elif depth and (ln.size == 0 or not body):
                     level = len(large) + depth
             page_levels.append(level)
         levels.append(page_levels)
     return levels
+
+
+def _label(text: str) -> bool:
+    """A bold lead-in that ends with a colon ("Veröffentlichungsdatum:", "Fördervolumen:") labels the value that
+    follows it: content of the section, not a heading of its own."""
+    return text.endswith(":")
 
 
 def _standalone(page: Sequence[Line], i: int) -> bool:
@@ -196,6 +202,81 @@ def _side_headings_in_place(seq: list[Line | _PlacedHeading]) -> list[Line | _Pl
     return out
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Table header rows
+# --------------------------------------------------------------------------------------------------------------
+
+#: A table's header row: at least this many columns of short bold cells side by side.
+TABLE_MIN_COLUMNS = 3
+_CELL_MAX_CHARS = 40
+
+
+def _header_row_at(page: Sequence[Line], start: int) -> tuple[int, Line] | None:
+    """The bold header row of a table that starts at line `start`, as (lines used, one line "Nr. | … |
+    Kardinalität"), or None. pypdf reports the cells of a header row as separate bold lines (cells set at
+    different heights, wrapped cells); taken one by one, each looked like a heading of its own ("Kardinalität")."""
+    run: list[Line] = []
+    i = start
+    while i < len(page):
+        ln = page[i]
+        text = ln.text.strip()
+        if not (ln.bold and ln.x is not None and ln.y is not None and 0 < len(text) <= _CELL_MAX_CHARS):
+            break
+        if run and (
+            abs(ln.size - run[0].size) >= 0.5 or abs(ln.y - run[0].y) > 6 * max(ln.size, 1.0)  # type: ignore[operator]
+        ):
+            break
+        run.append(ln)
+        i += 1
+    if len(run) < TABLE_MIN_COLUMNS or i >= len(page) or page[i].bold:
+        return None  # a table's header row is followed by its (regular) body rows
+    columns: list[list[Line]] = []
+    for ln in sorted(run, key=lambda ln: ln.x or 0.0):
+        if columns and (ln.x or 0.0) - (columns[-1][-1].x or 0.0) <= max(ln.size, 1.0):
+            columns[-1].append(ln)  # a wrapped cell ("Referenz/Typ/" over "Wertebereich")
+        else:
+            columns.append([ln])
+    if len(columns) < TABLE_MIN_COLUMNS:
+        return None
+    if not any(
+        abs((a.y or 0.0) - (b.y or 0.0)) < 0.6 * max(a.size, 1.0)
+        for i, left in enumerate(columns)
+        for right in columns[i + 1 :]
+        for a in left
+        for b in right
+    ):
+        return None  # no two cells side by side at one height: a centred heading over several lines, not a row
+    cells = []
+    for column in columns:
+        text = ""
+        for ln in sorted(column, key=lambda ln: -(ln.y or 0.0)):
+            text = join_lines(text, ln.text.strip()) if text else ln.text.strip()
+        cells.append(text)
+    top = max(run, key=lambda ln: ln.y or 0.0)
+    return len(run), Line(" | ".join(cells), run[0].size, False, run[0].x, top.y, True)
+
+
+def merge_table_headers(page: Sequence[Line]) -> list[Line]:
+    """Each table header row of a page as one plain line of its cells, left to right (see `_header_row_at`):
+    the column names stay content next to the rows they head, and none of them becomes a heading."""
+    out: list[Line] = []
+    i = 0
+    while i < len(page):
+        found = _header_row_at(page, i) if page[i].bold else None
+        if found is None:
+            out.append(page[i])
+            i += 1
+            continue
+        used, line = found
+        out.append(line)
+        i += used
+        if i < len(page):  # the first body row starts a paragraph of its own
+            nxt = page[i]
+            out.append(Line(nxt.text, nxt.size, nxt.bold, nxt.x, nxt.y, True))
+            i += 1
+    return out
+
+
 #: A slide: a landscape page with at most this many words and lines (presentation exports: 16:9 or 4:3 pages).
 SLIDE_MAX_WORDS = 220
 SLIDE_MAX_LINES = 40
@@ -267,8 +348,11 @@ def pdf_pages_to_blocks(
                 kept.append(ln)
             kept_pages.append(kept)
         pages = kept_pages
+    merged: list[list[Line]] = [merge_table_headers(lines) for lines in pages]
+    pages = merged
     levels = _heading_levels(pages, body)
-    for i in slide_pages(pages, page_heights, page_widths):
+    slides = slide_pages(pages, page_heights, page_widths)
+    for i in slides:
         levels[i] = _slide_levels(pages[i])
 
     items: list[Heading | Para] = []
@@ -301,6 +385,10 @@ def pdf_pages_to_blocks(
             heading = entry[0]
             items.append(heading)
             headings.append(heading)
+            if pno - 1 in slides:
+                # A slide's title is often its main statement ("Potential: 43 Mrd. € KAS Studie"): it is quoted
+                # with the slide's lines, not only named in the section path.
+                items.append(Para(heading.text, pno))
             if pno == 1:
                 first_page.append((heading, paras_on_first_page))
         flush_body()

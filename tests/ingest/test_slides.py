@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.chunking import chunk_document
 from ingest.loaders import load_file
 
 SLIDES = [
@@ -60,3 +61,24 @@ def test_slide_keeps_bold_lines_with_their_title(tmp_path: Path):
 def test_portrait_report_is_not_taken_for_slides(report_pdf):
     doc = load_file(report_pdf)
     assert any(len(b.heading_path) >= 2 for b in doc.blocks)  # numbered sub-headings still nest
+
+
+def test_slide_title_is_quoted_with_its_lines(tmp_path: Path):
+    """A slide's title is often its statement ("Potential: 43 Mrd. €"): it is part of the chunk text that a
+    quote shows, not only the section path."""
+    doc = load_file(make_slide_deck(tmp_path / "deck.pdf"))
+    chunks = chunk_document(doc, doc_id="d", version="v", source="deck.pdf", title="Deck", metadata={})
+    for page, (title, bold_lines, _) in enumerate(SLIDES, start=1):
+        on_page = [c for c in chunks if c.page == page]
+        assert len(on_page) == 1 and on_page[0].text.startswith(title + "\n\n"), on_page
+        for line in bold_lines:
+            assert line in on_page[0].text
+
+
+def test_real_slide_titles_are_quoted(realdocs_dir):
+    doc = load_file(realdocs_dir / "okf-old-site" / "Datensummit-wirtschaftliches-Potential.pdf")
+    by_page = {b.page: b.text for b in doc.blocks}
+    assert by_page[4].startswith("Potential: 43 Mrd. € KAS Studie")
+    assert " ".join(by_page[34].split()).startswith(
+        "3 Säulen gehören zusammen Verwaltung Zivilgesellschaft Wirtschaftsektor"
+    )

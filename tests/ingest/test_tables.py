@@ -62,3 +62,59 @@ def test_last_cell_of_a_wrapped_row_stays_with_its_row():
         Line("Oben", 10.0, False, 300.0, 780.0),
     ]
     assert len(paragraphs_from_lines(column)) == 2
+
+
+# A table header row as pypdf reports it from the DCAT-AP.de specification: each cell a bold line of its own,
+# set at different heights ("Verbindlichkeit" and "Kardinalität" higher, "Referenz/Typ/" wrapped over two lines).
+HEADER_PAGE = [
+    ("4.1 Klasse: Katalog", 14.0, True, 56.6, 715.5),
+    ("Nr.", 10.0, True, 65.5, 659.3),
+    ("Verbindlichkeit", 10.0, True, 92.8, 701.9),
+    ("Bezeichnung URI", 10.0, True, 110.3, 659.3),
+    ("Referenz/Typ/", 10.0, True, 279.5, 668.3),
+    ("Wertebereich", 10.0, True, 280.6, 650.3),
+    ("Beschreibung", 10.0, True, 406.6, 659.3),
+    ("Kardinalität", 10.0, True, 527.7, 693.5),
+    ("23 P Datenstruktur dcat:dataset dcat:Dataset Diese Eigenschaft verknüpft den", 10.0, False, 60.5, 602.4),
+    ("Katalog mit der Datenstruktur.", 10.0, False, 360.7, 584.4),
+    ("1..n", 10.0, False, 526.3, 602.4),
+    ("24 P Beschreibung dct:description rdfs:Literal Diese Eigenschaft enthält eine", 10.0, False, 60.5, 527.0),
+    ("Beschreibung des Kataloges als Freitext.", 10.0, False, 360.7, 509.0),
+    ("1..n", 10.0, False, 526.3, 527.0),
+]
+
+
+def test_bold_header_row_is_content_not_a_heading():
+    from ingest.cleaning import Line, pdf_pages_to_blocks
+
+    blocks = pdf_pages_to_blocks([[Line(*row) for row in HEADER_PAGE]], [841.9], [595.3]).blocks
+    header = "Nr. | Verbindlichkeit | Bezeichnung URI | Referenz/Typ/ Wertebereich | Beschreibung | Kardinalität"
+    assert [b.heading_path for b in blocks] == [("4.1 Klasse: Katalog",)], blocks
+    # the header row is one paragraph, left to right, before the rows it heads; the rows keep their cells
+    assert blocks[0].text.startswith(header + "\n\n23 P Datenstruktur"), blocks[0].text
+    assert "Katalog mit der Datenstruktur. 1..n" in blocks[0].text
+
+
+def test_bold_lines_in_one_column_are_no_table_header():
+    from ingest.cleaning import Line
+    from ingest.cleaning.pdf_layout import merge_table_headers
+
+    stacked = [
+        Line("Ziele", 10.0, True, 60.0, 700.0),
+        Line("Maßnahmen", 10.0, True, 60.0, 688.0),
+        Line("Finanzierung", 10.0, True, 60.0, 676.0),
+        Line("Der Text darunter.", 10.0, False, 60.0, 650.0),
+    ]
+    assert merge_table_headers(stacked) == stacked  # one column: headings or list items, not a table row
+    spread = [Line(t, 10.0, True, x, 700.0) for t, x in (("Jahr", 60.0), ("Betrag", 200.0), ("Quelle", 340.0))]
+    assert merge_table_headers(spread) == spread  # nothing follows: no body rows, no table
+
+
+def test_real_spec_table_header_is_no_heading(realdocs_dir):
+    """DCAT-AP.de 1.1: "Kardinalität" (the last header cell of every class table) used to head the sections of
+    the tables' rows; now no heading path holds a header cell and the header row is quoted with its rows."""
+    doc = load_file(realdocs_dir / "dcat-ap-de" / "V1.1" / "specification.pdf")
+    cells = {"Kardinalität", "Beschreibung", "Verbindlichkeit", "Nr."}
+    assert not [b.heading_path for b in doc.blocks if cells & set(b.heading_path)]
+    page21 = "\n".join(b.text for b in doc.blocks if b.page == 21)
+    assert "Beschreibung | Kardinalität\n\n23 P Datenstruktur" in page21
