@@ -208,6 +208,8 @@ def test_markdown_plan_is_parsed_like_the_ingest_loader_parses_it(tmp_path: Path
 
     expected: dict[str, list[str]] = {}
     for block in loaded.blocks:
+        if not block.heading_path and block.text == loaded.title:
+            continue  # the loader makes the front matter's title searchable; a plan drops its front matter
         section = block.heading_path[-1] if block.heading_path else ""
         expected.setdefault(section, []).extend(
             " ".join(line.split()) for line in block.text.split("\n") if line.strip()
