@@ -16,6 +16,7 @@ from assistant.check.blocks import BuildingBlock, build_block
 from assistant.check.criteria import CheckConfig, load_config
 from assistant.check.plan import Plan, PlanLimits, plan_from_text, read_plan_bytes, read_plan_file
 from assistant.check.report import CheckReport, render_text, run_check
+from assistant.check.texts import tr
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -38,7 +39,7 @@ __all__ = [
 
 
 def run_check_cli(args: argparse.Namespace, settings: Settings) -> int:
-    """`lotse check PLAN_FILE [--out FILE.md|FILE.docx] [--json] [--topic T ...]`."""
+    """`lotse check PLAN_FILE [--out FILE.md|FILE.docx] [--json] [--topic T ...] [--lang en]`."""
     import sys
 
     from assistant.check.export import check_out_path, write_report
@@ -53,13 +54,14 @@ def run_check_cli(args: argparse.Namespace, settings: Settings) -> int:
     topics = getattr(args, "topic", None) or None
     if isinstance(topics, str):
         topics = [topics]
-    report = run_check(services, plan, topics=topics)
+    lang = "en" if getattr(args, "lang", "de") == "en" else "de"
+    report = run_check(services, plan, topics=topics, lang=lang)
     written = write_report(report, out) if out is not None else None
 
     def human() -> None:
         sys.stdout.write(render_text(report) + "\n")
         if written is not None:
-            sys.stdout.write(f"\nBericht gespeichert: {written}\n")
+            sys.stdout.write(f"\n{tr(lang, 'saved', path=written)}\n")
 
     payload = report.to_contract()
     if written is not None:

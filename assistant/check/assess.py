@@ -34,6 +34,7 @@ from assistant.check.match import (
     statements,
 )
 from assistant.check.plan import Plan, PlanSentence
+from assistant.check.texts import EVIDENCE_MISSING, factor_label, rating_label, tr
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.types import Citation, ScoredChunk
 
@@ -42,9 +43,9 @@ log = logging.getLogger(__name__)
 Status = Literal["erfuellt", "vage", "fehlt"]
 Rating = Literal["gruen", "gelb", "rot"]
 
+#: German labels (kept for callers; ``assistant.check.texts`` has both languages).
 STATUS_LABELS: dict[str, str] = {"erfuellt": "erfüllt", "vage": "vage", "fehlt": "fehlt"}
 RATING_LABELS: dict[str, str] = {"gruen": "grün", "gelb": "gelb", "rot": "rot"}
-_EVIDENCE_MISSING = {"amount": "Betrag", "date": "Termin", "number": "Zahl", "actor": "benannte Stelle"}
 #: Most plan sentences listed under "found" per factor.
 MAX_FOUND = 8
 #: Most evidence sentences shown per fulfilled criterion.
@@ -63,12 +64,15 @@ class SentenceMatch:
     def concrete(self) -> bool:
         return not self.vague_markers and not self.missing_evidence
 
-    def why_vague(self) -> str:
+    def why_vague(self, lang: str = "de") -> str:
+        """Why the sentence is not concrete: its vagueness markers (quoted from the plan), missing evidence."""
         parts = []
         if self.vague_markers:
-            parts.append(", ".join(f"„{m}“" for m in self.vague_markers[:2]))
+            shown = [tr(lang, "llm_vague") if m == LLM_VAGUE_MARKER else m for m in self.vague_markers[:2]]
+            parts.append(", ".join(f"„{m}“" for m in shown))
         if self.missing_evidence:
-            parts.append("ohne " + " oder ".join(_EVIDENCE_MISSING[e] for e in self.missing_evidence))
+            what = tr(lang, "or").join(EVIDENCE_MISSING[e][1 if lang == "en" else 0] for e in self.missing_evidence)
+            parts.append(tr(lang, "without", what=what))
         return "; ".join(parts)
 
 
@@ -84,15 +88,15 @@ class CriterionResult:
         """The plan sentences that fulfil the criterion (empty unless "erfüllt")."""
         return [m for m in self.matches if m.concrete] if self.status == "erfuellt" else []
 
-    def to_contract(self) -> dict[str, Any]:
+    def to_contract(self, lang: str = "de") -> dict[str, Any]:
         vague = next((m for m in self.matches if not m.concrete), None)
         return {
             "id": self.criterion.id,
-            "label": self.criterion.label,
+            "label": self.criterion.label_in(lang),
             "status": self.status,
             "critical": self.criterion.critical,
             "quotes": [m.sentence.text for m in self.matches[:3]],
-            "why_vague": vague.why_vague() if self.status == "vage" and vague else "",
+            "why_vague": vague.why_vague(lang) if self.status == "vage" and vague else "",
             "citation": self.citation,
             "judged_by": self.judged_by,
             "evidence": [
@@ -120,6 +124,7 @@ class FactorResult:
     hits: list[ScoredChunk] = field(default_factory=list, repr=False)  # per citation, for the LLM summary
     summary: str | None = None
     topic: str = ""
+    lang: str = "de"  # the language of label, reason, gaps and steps
 
     def to_contract(self) -> dict[str, Any]:
         return {
@@ -130,10 +135,10 @@ class FactorResult:
             "steps": self.steps,
             "citations": [c.to_contract() for c in self.citations],
             "label": self.label,
-            "rating_label": RATING_LABELS[self.rating],
+            "rating_label": rating_label(self.rating, self.lang),
             "reason": self.reason,
             "share": round(self.share, 3),
-            "criteria": [c.to_contract() for c in self.criteria],
+            "criteria": [c.to_contract(self.lang) for c in self.criteria],
             "guidance": [{"text": text, "n": n} for text, n in self.guidance],
             "summary": self.summary,
         }
@@ -234,30 +239,30 @@ def apply_verdict(result: CriterionResult, verdict: Verdict | None) -> Criterion
     return CriterionResult(result.criterion, status, [first, *others], result.citation, judged_by="llm")
 
 
-def rate(results: list[CriterionResult], config: CheckConfig) -> tuple[Rating, str, float]:
-    """Traffic light, the reason in German, and the share of criteria met (vague ones count half)."""
+def rate(results: list[CriterionResult], config: CheckConfig, lang: str = "de") -> tuple[Rating, str, float]:
+    """Traffic light, the reason (in ``lang``), and the share of criteria met (vague ones count half)."""
     n = len(results)
     met = sum(r.status == "erfuellt" for r in results)
     vague = sum(r.status == "vage" for r in results)
     missing = n - met - vague
     share = (met + 0.5 * vague) / n if n else 0.0
-    critical_missing = [r.criterion.label for r in results if r.criterion.critical and r.status == "fehlt"]
-    critical_vague = [r.criterion.label for r in results if r.criterion.critical and r.status == "vage"]
-    pct = lambda x: f"{round(100 * x)} %"  # noqa: E731
-    counts = f"{met} von {n} Kriterien erfüllt, {vague} vage, {missing} fehlen (Anteil {pct(share)}; vage zählt halb)"
+    critical_missing = [r.criterion.label_in(lang) for r in results if r.criterion.critical and r.status == "fehlt"]
+    critical_vague = [r.criterion.label_in(lang) for r in results if r.criterion.critical and r.status == "vage"]
+    pct = lambda x: f"{round(100 * x)} %" if lang != "en" else f"{round(100 * x)}%"  # noqa: E731
+    quoted = lambda xs: ", ".join(f"„{x}“" if lang != "en" else f"“{x}”" for x in xs)  # noqa: E731
+    counts = tr(lang, "counts", met=met, n=n, vague=vague, missing=missing, share=pct(share))
     if critical_missing:
-        names = ", ".join(f"„{x}“" for x in critical_missing)
-        return "rot", f"Rot, weil ein kritisches Kriterium fehlt: {names}. {counts}.", share
+        return "rot", tr(lang, "red_critical", names=quoted(critical_missing), counts=counts), share
     if share < config.yellow_from:
-        return "rot", f"Rot, weil der Anteil unter {pct(config.yellow_from)} liegt: {counts}.", share
+        return "rot", tr(lang, "red_share", limit=pct(config.yellow_from), counts=counts), share
     if share >= config.green_from and not critical_vague:
-        return "gruen", f"Grün: {counts}; alle kritischen Kriterien sind konkret belegt.", share
+        return "gruen", tr(lang, "green", counts=counts), share
     why = []
     if share < config.green_from:
-        why.append(f"Grün erst ab {pct(config.green_from)}")
+        why.append(tr(lang, "green_from", limit=pct(config.green_from)))
     if critical_vague:
-        why.append("kritisch, aber nur vage: " + ", ".join(f"„{x}“" for x in critical_vague))
-    return "gelb", f"Gelb: {counts}; {'; '.join(why)}.", share
+        why.append(tr(lang, "critical_vague", names=quoted(critical_vague)))
+    return "gelb", tr(lang, "yellow", counts=counts, why="; ".join(why)), share
 
 
 def assess_factor(
@@ -268,9 +273,10 @@ def assess_factor(
     base_url: str = "",
     judge: SentenceJudge | None = None,
     verdicts: Mapping[str, Verdict] | None = None,
+    lang: str = "de",
 ) -> FactorResult:
     results = [apply_verdict(r, (verdicts or {}).get(r.criterion.id)) for r in detect(analysed, factor, config, judge)]
-    rating, reason, share = rate(results, config)
+    rating, reason, share = rate(results, config, lang)
     book = CitationBook(base_url)
 
     guidance: list[tuple[str, int]] = []
@@ -285,14 +291,15 @@ def assess_factor(
             continue
         picked = guidance_passage(retriever, r.criterion.query, factor.factor)
         r.citation = book.cite(*picked) if picked else None
-        critical = " (kritisch)" if r.criterion.critical else ""
+        critical = tr(lang, "critical") if r.criterion.critical else ""
+        label = r.criterion.label_in(lang)
         if r.status == "fehlt":
-            gaps.append(f"Fehlt: {r.criterion.label}{critical}.{cite_marker(r.citation)}")
+            gaps.append(tr(lang, "gap_missing", label=label, critical=critical) + cite_marker(r.citation))
         else:
-            why = next(m for m in r.matches if not m.concrete).why_vague()
-            gaps.append(f"Nur vage: {r.criterion.label}{critical} – {why}.{cite_marker(r.citation)}")
+            why = next(m for m in r.matches if not m.concrete).why_vague(lang)
+            gaps.append(tr(lang, "gap_vague", label=label, critical=critical, why=why) + cite_marker(r.citation))
         order = (0 if r.criterion.critical else 1, 0 if r.status == "fehlt" else 1)
-        steps.append((order, f"{r.criterion.step}{cite_marker(r.citation)}"))
+        steps.append((order, f"{r.criterion.step_in(lang)}{cite_marker(r.citation)}"))
     steps.sort(key=lambda s: s[0])
 
     found: list[PlanSentence] = []
@@ -301,7 +308,7 @@ def assess_factor(
             found.append(m.sentence)
     return FactorResult(
         factor=factor.factor,
-        label=factor.label,
+        label=factor_label(factor.factor, factor.label, lang),
         rating=rating,
         reason=reason,
         share=share,
@@ -313,6 +320,7 @@ def assess_factor(
         guidance=guidance,
         hits=book.hits,
         topic=factor.topic,
+        lang=lang,
     )
 
 
@@ -323,10 +331,13 @@ def assess(
     base_url: str = "",
     judge: SentenceJudge | None = None,
     verdicts: Mapping[str, Verdict] | None = None,
+    lang: str = "de",
 ) -> list[FactorResult]:
     """All five factors, in the order of ``assistant.types.FACTORS``; ``judge`` adds dense similarity,
-    ``verdicts`` are LLM judgements with verified quotes (``assistant.check.llm_judge``)."""
+    ``verdicts`` are LLM judgements with verified quotes (``assistant.check.llm_judge``); ``lang`` is the
+    language of the report's own words (plan sentences and quotes stay as written)."""
     analysed = analyse_sentences(plan, config)
     return [
-        assess_factor(analysed, fc, config, retriever, base_url, judge, verdicts) for fc in config.factors.values()
+        assess_factor(analysed, fc, config, retriever, base_url, judge, verdicts, lang)
+        for fc in config.factors.values()
     ]

@@ -37,20 +37,20 @@ class BuildingBlock:
     statements: list[Statement]
     citations: list[Citation]
 
-    def to_contract(self) -> dict[str, Any]:
+    def to_contract(self, lang: str = "de") -> dict[str, Any]:
         return {
             "topic": self.topic,
             "factor": self.factor,
             "statements": [{"text": s.text, "n": s.n} for s in self.statements],
             "citations": [c.to_contract() for c in self.citations],
-            "bibliography": [e.text for e in bibliography(self.citations)],
+            "bibliography": [e.text_in(lang) for e in bibliography(self.citations)],
         }
 
-    def as_text(self) -> str:
+    def as_text(self, lang: str = "de") -> str:
         """The block as it would be pasted into an application: statements with [n], then the sources."""
         lines = [f"„{s.text}“ [{s.n}]" for s in self.statements]
         lines.append("")
-        lines.extend(f"[{c.n}] {short_reference(c)}" for c in self.citations)
+        lines.extend(f"[{c.n}] {short_reference(c, lang)}" for c in self.citations)
         return "\n".join(lines)
 
 
@@ -105,18 +105,24 @@ class BibEntry:
 
     @property
     def text(self) -> str:
-        who = self.publisher or "o. V."
-        when = str(self.year) if self.year else "o. J."
-        where = format_pages(self.pages)
+        return self.text_in("de")
+
+    def text_in(self, lang: str) -> str:
+        """The entry in the bibliography style of ``lang`` ("o. V."/"n.p.", "o. J."/"n.d.", "S."/"p.")."""
+        who = self.publisher or ("n.p." if lang == "en" else "o. V.")
+        when = str(self.year) if self.year else ("n.d." if lang == "en" else "o. J.")
+        where = format_pages(self.pages, lang)
         if not where and self.sections:
-            where = ("Abschnitt " if len(self.sections) == 1 else "Abschnitte ") + ", ".join(
-                f"„{s}“" for s in self.sections
-            )
+            names = ", ".join(f"„{s}“" for s in self.sections)
+            if lang == "en":
+                where = ("section " if len(self.sections) == 1 else "sections ") + names
+            else:
+                where = ("Abschnitt " if len(self.sections) == 1 else "Abschnitte ") + names
         return f"{who} ({when}): {self.title}." + (f" {where}." if where else "")
 
-    def to_contract(self) -> dict[str, Any]:
+    def to_contract(self, lang: str = "de") -> dict[str, Any]:
         return {
-            "text": self.text,
+            "text": self.text_in(lang),
             "title": self.title,
             "publisher": self.publisher,
             "year": self.year,
@@ -127,8 +133,8 @@ class BibEntry:
         }
 
 
-def format_pages(pages: Iterable[int]) -> str:
-    """``[3, 4, 5, 8]`` → ``S. 3–5, 8``; empty string when there are no pages."""
+def format_pages(pages: Iterable[int], lang: str = "de") -> str:
+    """``[3, 4, 5, 8]`` → ``S. 3–5, 8`` (English: ``pp. 3–5, 8``); empty string when there are no pages."""
     nums = sorted(set(pages))
     if not nums:
         return ""
@@ -141,6 +147,8 @@ def format_pages(pages: Iterable[int]) -> str:
         ranges.append(str(start) if start == prev else f"{start}–{prev}")
         if p is not None:
             start = prev = p
+    if lang == "en":
+        return ("p. " if len(nums) == 1 else "pp. ") + ", ".join(ranges)
     return "S. " + ", ".join(ranges)
 
 
@@ -161,9 +169,12 @@ def bibliography(citations: Iterable[Citation]) -> list[BibEntry]:
     return sorted(entries.values(), key=lambda e: (e.publisher.casefold(), e.year or 0, e.title.casefold()))
 
 
-def short_reference(c: Citation) -> str:
-    """A citation in the bibliography style, narrowed to its page or section."""
-    who = c.publisher or "o. V."
-    when = str(c.year) if c.year else "o. J."
-    where = f"S. {c.page}" if c.page else (f"Abschnitt „{c.section}“" if c.section else "")
+def short_reference(c: Citation, lang: str = "de") -> str:
+    """A citation in the bibliography style (of ``lang``), narrowed to its page or section."""
+    en = lang == "en"
+    who = c.publisher or ("n.p." if en else "o. V.")
+    when = str(c.year) if c.year else ("n.d." if en else "o. J.")
+    page = f"p. {c.page}" if en else f"S. {c.page}"
+    section = f"section „{c.section}“" if en else f"Abschnitt „{c.section}“"
+    where = page if c.page else (section if c.section else "")
     return f"{who} ({when}): {c.title}." + (f" {where}." if where else "")

@@ -70,6 +70,15 @@ class Criterion:
     paraphrases: tuple[str, ...] = ()
     paraphrase_stems: tuple[frozenset[str], ...] = ()
     exclude: tuple[Pattern, ...] = ()
+    label_en: str = ""
+    step_en: str = ""
+
+    def label_in(self, lang: str) -> str:
+        """The label in ``lang`` (the German one when no English one is configured)."""
+        return self.label_en if lang == "en" and self.label_en else self.label
+
+    def step_in(self, lang: str) -> str:
+        return self.step_en if lang == "en" and self.step_en else self.step
 
     @property
     def descriptions(self) -> tuple[str, ...]:
@@ -193,6 +202,8 @@ def load_config(path: Path | None = None) -> CheckConfig:
                     paraphrases=paraphrases,
                     paraphrase_stems=tuple(stems(x) for x in paraphrases),
                     exclude=tuple(_pattern(k, where) for k in c.get("exclude") or []),
+                    label_en=str(c.get("label_en") or ""),
+                    step_en=str(c.get("step_en") or (f"{c['label_en']}: add it to the plan." if c.get("label_en") else "")),
                 )
             )
         if not criteria:

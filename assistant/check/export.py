@@ -14,17 +14,11 @@ import re
 import tempfile
 from pathlib import Path
 
-from assistant.check.assess import (
-    MAX_EVIDENCE,
-    RATING_LABELS,
-    STATUS_LABELS,
-    CriterionResult,
-    FactorResult,
-    SentenceMatch,
-)
+from assistant.check.assess import MAX_EVIDENCE, CriterionResult, FactorResult, SentenceMatch
 from assistant.check.blocks import short_reference
 from assistant.check.plan import PlanSentence
-from assistant.check.report import DISCLAIMER, CheckReport
+from assistant.check.report import CheckReport
+from assistant.check.texts import rating_label, status_label, tr
 from assistant.errors import InputError
 
 EXPORT_SUFFIXES = (".md", ".docx")
@@ -69,8 +63,8 @@ def write_report(report: CheckReport, path: Path) -> Path:
     return path
 
 
-def _where(s: PlanSentence) -> str:
-    parts = [f"Abschnitt „{s.section}“" if s.section else "", f"S. {s.page}" if s.page else ""]
+def _where(s: PlanSentence, lang: str = "de") -> str:
+    parts = [tr(lang, "section", name=s.section) if s.section else "", tr(lang, "page", page=s.page) if s.page else ""]
     joined = ", ".join(p for p in parts if p)
     return f" ({joined})" if joined else ""
 
@@ -93,56 +87,66 @@ def _cell(text: str) -> str:
     return _md(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _md_factor(i: int, f: FactorResult) -> list[str]:
-    out = [f"## {i}. {f.label} – {_EMOJI[f.rating]} {RATING_LABELS[f.rating].upper()}", "", _md(f.reason), ""]
+def _md_factor(i: int, f: FactorResult, lang: str) -> list[str]:
+    light = rating_label(f.rating, lang).upper()
+    out = [f"## {i}. {f.label} – {_EMOJI[f.rating]} {light}", "", _md(f.reason), ""]
     if f.summary:
-        out += ["**Zusammenfassung (Sprachmodell, belegt):** " + _md(f.summary), ""]
-    out += ["### Was der Plan schon sagt", ""]
-    out += [f"- „{_md(s.text)}“{_md(_where(s))}" for s in f.found] or ["- Der Plan enthält dazu keine Aussage."]
-    out += ["", "### Kriterien", ""]
+        out += [f"**{tr(lang, 'summary')}:** " + _md(f.summary), ""]
+    out += [f"### {tr(lang, 'found')}", ""]
+    out += [f"- „{_md(s.text)}“{_md(_where(s, lang))}" for s in f.found] or [f"- {tr(lang, 'found_none')}"]
+    out += ["", f"### {tr(lang, 'criteria')}", ""]
     for c in f.criteria:
-        out.append(f"- {c.criterion.label}: **{STATUS_LABELS[c.status]}**")
-        out += [f"  - belegt durch: „{_md(m.sentence.text)}“{_md(_where(m.sentence))}" for m in _evidence(c)]
+        out.append(f"- {_md(c.criterion.label_in(lang))}: **{status_label(c.status, lang)}**")
+        out += [
+            f"  - {tr(lang, 'evidence')}: „{_md(m.sentence.text)}“{_md(_where(m.sentence, lang))}" for m in _evidence(c)
+        ]
     if f.gaps:
-        out += ["", "### Lücken", ""] + [f"- {_md(g)}" for g in f.gaps]
+        out += ["", f"### {tr(lang, 'gaps')}", ""] + [f"- {_md(g)}" for g in f.gaps]
     if f.steps:
-        out += ["", "### Nächste Schritte", ""] + [f"{n}. {_md(s)}" for n, s in enumerate(f.steps, start=1)]
+        out += ["", f"### {tr(lang, 'steps')}", ""] + [f"{n}. {_md(s)}" for n, s in enumerate(f.steps, start=1)]
     if f.guidance:
-        out += ["", "### Aus den Leitfäden", ""] + [f"- „{_md(t)}“ [{n}]" for t, n in f.guidance]
+        out += ["", f"### {tr(lang, 'guidance')}", ""] + [f"- „{_md(t)}“ [{n}]" for t, n in f.guidance]
     if f.citations:
-        out += ["", "### Quellen", ""]
-        out += [f"{c.n}. {_md(short_reference(c))} – „{_md(c.quote)}“ ({_md(c.source)})" for c in f.citations]
+        out += ["", f"### {tr(lang, 'sources')}", ""]
+        out += [
+            f"{c.n}. {_md(short_reference(c, lang))} – „{_md(c.quote)}“ ({_md(c.source)})" for c in f.citations
+        ]
     return out + [""]
 
 
 def to_markdown(report: CheckReport) -> str:
-    mode = "mit Sprachmodell-Zusammenfassungen" if report.mode == "llm" else "extraktiv, ohne Sprachmodell"
+    lang = report.lang
     out = [
-        f"# Verstetigungs-Check: {_md(report.plan.name)}",
+        f"# {_md(tr(lang, 'title', name=report.plan.name))}",
         "",
-        f"Erstellt am {report.created} · Modus: {mode}",
+        tr(lang, "created", when=report.created, mode=report.mode_label()),
         "",
-        f"_{_md(DISCLAIMER)}_",
+        f"_{_md(tr(lang, 'disclaimer'))}_",
         "",
-        "## Übersicht",
+        f"## {tr(lang, 'overview')}",
         "",
-        "| Erfolgsfaktor | Ampel | Begründung |",
+        f"| {tr(lang, 'col_factor')} | {tr(lang, 'col_light')} | {tr(lang, 'col_reason')} |",
         "|---|---|---|",
     ]
-    out += [f"| {_cell(f.label)} | {_EMOJI[f.rating]} {RATING_LABELS[f.rating]} | {_cell(f.reason)} |" for f in report.factors]
+    out += [
+        f"| {_cell(f.label)} | {_EMOJI[f.rating]} {rating_label(f.rating, lang)} | {_cell(f.reason)} |"
+        for f in report.factors
+    ]
     out.append("")
     for notice in report.notices:
-        out += [f"> Hinweis: {_md(notice)}", ""]
+        out += [f"> {tr(lang, 'notice')}: {_md(notice)}", ""]
     for i, f in enumerate(report.factors, start=1):
-        out += _md_factor(i, f)
+        out += _md_factor(i, f, lang)
     if report.blocks:
-        out += ["## Bausteine für den Antrag", "", "Wörtliche Aussagen aus der Wissensbasis, mit Quelle zum Übernehmen.", ""]
+        out += [f"## {tr(lang, 'blocks')}", "", tr(lang, "blocks_note"), ""]
         for b in report.blocks:
             out += [f"### {_md(b.topic)}", ""]
             out += [f"- „{_md(s.text)}“ [{s.n}]" for s in b.statements]
-            out += ["", "Quellen:", ""] + [f"{c.n}. {_md(short_reference(c))}" for c in b.citations] + [""]
+            out += ["", f"{tr(lang, 'sources')}:", ""]
+            out += [f"{c.n}. {_md(short_reference(c, lang))}" for c in b.citations] + [""]
     if report.bibliography:
-        out += ["## Literaturverzeichnis", ""] + [f"- {_md(e.text)}" for e in report.bibliography] + [""]
+        out += [f"## {tr(lang, 'bibliography')}", ""] + [f"- {_md(e.text_in(lang))}" for e in report.bibliography]
+        out += [""]
     return "\n".join(out)
 
 
@@ -168,84 +172,87 @@ def to_docx(report: CheckReport) -> bytes:
     import docx
     from docx.shared import Pt
 
+    lang = report.lang
     doc = docx.Document()
-    doc.core_properties.title = _x(f"Verstetigungs-Check: {report.plan.name}")[:250]
+    doc.core_properties.title = _x(tr(lang, "title", name=report.plan.name))[:250]
     doc.core_properties.author = "Verstetigungslotse"
-    doc.add_heading(_x(f"Verstetigungs-Check: {report.plan.name}"), level=0)
-    mode = "mit Sprachmodell-Zusammenfassungen" if report.mode == "llm" else "extraktiv, ohne Sprachmodell"
-    doc.add_paragraph(f"Erstellt am {report.created} · Modus: {mode}")
-    doc.add_paragraph(DISCLAIMER).runs[0].italic = True
+    doc.core_properties.language = "en" if lang == "en" else "de-DE"
+    doc.add_heading(_x(tr(lang, "title", name=report.plan.name)), level=0)
+    doc.add_paragraph(tr(lang, "created", when=report.created, mode=report.mode_label()))
+    doc.add_paragraph(tr(lang, "disclaimer")).runs[0].italic = True
 
-    doc.add_heading("Übersicht", level=1)
+    doc.add_heading(tr(lang, "overview"), level=1)
     table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, ("Erfolgsfaktor", "Ampel", "Begründung"), strict=True):
+    heads = (tr(lang, "col_factor"), tr(lang, "col_light"), tr(lang, "col_reason"))
+    for cell, text in zip(table.rows[0].cells, heads, strict=True):
         cell.text = text
         cell.paragraphs[0].runs[0].bold = True
     for f in report.factors:
         row = table.add_row().cells
         row[0].text = f.label
-        row[1].text = RATING_LABELS[f.rating].upper()
+        row[1].text = rating_label(f.rating, lang).upper()
         row[1].paragraphs[0].runs[0].bold = True
         _shade(row[1], _FILL[f.rating])
         row[2].text = _x(f.reason)
     for notice in report.notices:
-        doc.add_paragraph(_x(f"Hinweis: {notice}"))
+        doc.add_paragraph(_x(f"{tr(lang, 'notice')}: {notice}"))
 
     for f in report.factors:
-        doc.add_heading(f"{f.label} – {RATING_LABELS[f.rating].upper()}", level=1)
+        doc.add_heading(f"{f.label} – {rating_label(f.rating, lang).upper()}", level=1)
         doc.add_paragraph(_x(f.reason))
         if f.summary:
             p = doc.add_paragraph()
-            p.add_run("Zusammenfassung (Sprachmodell, belegt): ").bold = True
+            p.add_run(f"{tr(lang, 'summary')}: ").bold = True
             p.add_run(_x(f.summary))
-        doc.add_heading("Was der Plan schon sagt", level=2)
+        doc.add_heading(tr(lang, "found"), level=2)
         for s in f.found:
-            doc.add_paragraph(_x(f"„{s.text}“{_where(s)}"), style="List Bullet")
+            doc.add_paragraph(_x(f"„{s.text}“{_where(s, lang)}"), style="List Bullet")
         if not f.found:
-            doc.add_paragraph("Der Plan enthält dazu keine Aussage.")
-        doc.add_heading("Kriterien", level=2)
+            doc.add_paragraph(tr(lang, "found_none"))
+        doc.add_heading(tr(lang, "criteria"), level=2)
         for c in f.criteria:
             p = doc.add_paragraph(style="List Bullet")
-            p.add_run(_x(f"{c.criterion.label}: "))
-            p.add_run(STATUS_LABELS[c.status]).bold = True
+            p.add_run(_x(f"{c.criterion.label_in(lang)}: "))
+            p.add_run(status_label(c.status, lang)).bold = True
             for m in _evidence(c):
-                doc.add_paragraph(_x(f"belegt durch: „{m.sentence.text}“{_where(m.sentence)}"), style="List Bullet 2")
+                text = f"{tr(lang, 'evidence')}: „{m.sentence.text}“{_where(m.sentence, lang)}"
+                doc.add_paragraph(_x(text), style="List Bullet 2")
         if f.gaps:
-            doc.add_heading("Lücken", level=2)
+            doc.add_heading(tr(lang, "gaps"), level=2)
             for g in f.gaps:
                 doc.add_paragraph(_x(g), style="List Bullet")
         if f.steps:
-            doc.add_heading("Nächste Schritte", level=2)
+            doc.add_heading(tr(lang, "steps"), level=2)
             for step in f.steps:
                 doc.add_paragraph(_x(step), style="List Number")
         if f.guidance:
-            doc.add_heading("Aus den Leitfäden", level=2)
+            doc.add_heading(tr(lang, "guidance"), level=2)
             for text, n in f.guidance:
                 doc.add_paragraph(_x(f"„{text}“ [{n}]"), style="Quote")
         if f.citations:
-            doc.add_heading("Quellen", level=2)
+            doc.add_heading(tr(lang, "sources"), level=2)
             for cited in f.citations:
                 p = doc.add_paragraph()
                 p.add_run(f"[{cited.n}] ").bold = True
-                p.add_run(_x(short_reference(cited)) + " ")
+                p.add_run(_x(short_reference(cited, lang)) + " ")
                 p.add_run(_x(f"„{cited.quote}“")).italic = True
                 p.add_run(_x(f" ({cited.source})")).font.size = Pt(8)
 
     if report.blocks:
-        doc.add_heading("Bausteine für den Antrag", level=1)
-        doc.add_paragraph("Wörtliche Aussagen aus der Wissensbasis, mit Quelle zum Übernehmen.")
+        doc.add_heading(tr(lang, "blocks"), level=1)
+        doc.add_paragraph(tr(lang, "blocks_note"))
         for b in report.blocks:
             doc.add_heading(_x(b.topic), level=2)
             for statement in b.statements:
                 doc.add_paragraph(_x(f"„{statement.text}“ [{statement.n}]"))
             for cited in b.citations:
-                doc.add_paragraph(_x(f"[{cited.n}] {short_reference(cited)}")).runs[0].font.size = Pt(9)
+                doc.add_paragraph(_x(f"[{cited.n}] {short_reference(cited, lang)}")).runs[0].font.size = Pt(9)
 
     if report.bibliography:
-        doc.add_heading("Literaturverzeichnis", level=1)
+        doc.add_heading(tr(lang, "bibliography"), level=1)
         for e in report.bibliography:
-            p = doc.add_paragraph(_x(e.text))
+            p = doc.add_paragraph(_x(e.text_in(lang)))
             p.paragraph_format.left_indent = Pt(18)
             p.paragraph_format.first_line_indent = Pt(-18)
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.check.assess import MAX_EVIDENCE, RATING_LABELS, STATUS_LABELS, FactorResult, assess
+from assistant.check.assess import MAX_EVIDENCE, FactorResult, assess
 from assistant.check.blocks import BibEntry, BuildingBlock, bibliography, build_block, short_reference
 from assistant.check.criteria import CheckConfig, load_config
 from assistant.check.llm_judge import Verdict
 from assistant.check.match import judge_for
 from assistant.check.plan import Plan
+from assistant.check.texts import rating_label, status_label, tr
 from assistant.types import Citation
 
 if TYPE_CHECKING:
@@ -26,10 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOPICS = 3
 _SEVERITY = {"rot": 0, "gelb": 1, "gruen": 2}
-DISCLAIMER = (
-    "Automatische Prüfung anhand von Stichwörtern und der Wissensbasis des Verstetigungslotsen. Sie ersetzt keine "
-    "fachliche Bewertung; bitte die zitierten Quellen selbst lesen."
-)
+DISCLAIMER = tr("de", "disclaimer")
 
 
 @dataclass
@@ -42,6 +40,10 @@ class CheckReport:
     notices: list[str] = field(default_factory=list)
     created: str = field(default_factory=lambda: datetime.now().strftime("%d.%m.%Y %H:%M"))
     seconds: float = 0.0
+    lang: str = "de"  # the language of the report's own words; plan sentences and quotes stay as written
+
+    def mode_label(self) -> str:
+        return tr(self.lang, "mode_llm" if self.mode == "llm" else "mode_extractive")
 
     def factor(self, name: str) -> FactorResult:
         return next(f for f in self.factors if f.factor == name)
@@ -53,8 +55,8 @@ class CheckReport:
         """``{"factors": [...]}`` as in the interface contract, plus the extra keys it allows."""
         return {
             "factors": [f.to_contract() for f in self.factors],
-            "blocks": [b.to_contract() for b in self.blocks],
-            "bibliography": [e.to_contract() for e in self.bibliography],
+            "blocks": [b.to_contract(self.lang) for b in self.blocks],
+            "bibliography": [e.to_contract(self.lang) for e in self.bibliography],
             "mode": self.mode,
             "plan": {
                 "name": self.plan.name,
@@ -65,6 +67,7 @@ class CheckReport:
             },
             "notices": self.notices,
             "created": self.created,
+            "lang": self.lang,
         }
 
 
@@ -83,6 +86,7 @@ def run_check(
     config: CheckConfig | None = None,
     summaries: bool = True,
     judge_criteria: bool = True,
+    lang: str = "de",
 ) -> CheckReport:
     """Check ``plan`` against the five success factors.
 
@@ -94,7 +98,9 @@ def run_check(
         summaries: Ask the chat model (if any) for a short cited summary per factor.
         judge_criteria: Let the chat model (if any) judge the criteria; a verdict counts only with a quote
             found verbatim in the plan (``assistant.check.llm_judge``).
+        lang: Language of the report's own words ("de" or "en"); plan sentences and quotes stay as written.
     """
+    lang = "en" if lang == "en" else "de"
     started = time.perf_counter()
     config = config or load_config()
     base_url = services.settings.public_base_url
@@ -108,12 +114,9 @@ def run_check(
         verdicts = llm_verdicts(services.chat_model, plan, config)
         if verdicts:
             mode = "llm"
-            notices.append(
-                f"Das Sprachmodell hat {len(verdicts)} {'Kriterium' if len(verdicts) == 1 else 'Kriterien'} "
-                "beurteilt, jeweils mit einem wörtlich im Plan gefundenen Beleg; alle übrigen Kriterien sind "
-                "extraktiv beurteilt."
-            )
-    factors = assess(plan, config, services.retriever, base_url, judge, verdicts)
+            what = tr(lang, "criterion_one" if len(verdicts) == 1 else "criterion_many")
+            notices.append(tr(lang, "llm_judged", n=len(verdicts), what=what))
+    factors = assess(plan, config, services.retriever, base_url, judge, verdicts, lang)
     if summaries and services.chat_model is not None:
         from assistant.check.summary import summarize_all
 
@@ -121,16 +124,14 @@ def run_check(
         if written:
             mode = "llm"
         elif mode != "llm":
-            notices.append("Das Sprachmodell hat keine belegbare Zusammenfassung geliefert; der Bericht ist extraktiv.")
+            notices.append(tr(lang, "no_summary"))
     chosen = [t for t in (topics or []) if t and t.strip()][:MAX_TOPICS] or default_topics(factors)
     blocks = [build_block(services.retriever, t, config=config, base_url=base_url) for t in chosen]
     blocks = [b for b in blocks if b.statements]
     if not any(f.citations for f in factors):
-        notices.append(
-            "Die Wissensbasis enthält keine passenden Quellen (leerer Index?). Lücken und Schritte stehen ohne Beleg."
-        )
+        notices.append(tr(lang, "no_sources"))
     citations = [c for f in factors for c in f.citations] + [c for b in blocks for c in b.citations]
-    report = CheckReport(plan, factors, blocks, bibliography(citations), mode, notices + plan.warnings)
+    report = CheckReport(plan, factors, blocks, bibliography(citations), mode, notices + plan.warnings, lang=lang)
     report.seconds = time.perf_counter() - started
     log.info("check of %s: %s in %.1fs", plan.name, [f.rating for f in factors], report.seconds)
     return report
@@ -139,40 +140,43 @@ def run_check(
 # --- plain text for the terminal ---------------------------------------------------------------------------
 
 def render_text(report: CheckReport) -> str:
-    out = [f"Verstetigungs-Check: {report.plan.name} ({report.created})", ""]
-    out.append("Ampel je Erfolgsfaktor:")
+    lang = report.lang
+    q = lambda text: f"„{text}“"  # noqa: E731 - plan sentences and quotes keep the marks of their language
+    out = [tr(lang, "title", name=report.plan.name) + f" ({report.created})", ""]
+    out.append(tr(lang, "lights"))
     for f in report.factors:
-        out.append(f"  {RATING_LABELS[f.rating].upper():5}  {f.label}")
+        width = 6 if lang == "en" else 5  # "YELLOW" / "GRÜN"
+        out.append(f"  {rating_label(f.rating, lang).upper():{width}}  {f.label}")
     for f in report.factors:
-        out += ["", f"== {f.label}: {RATING_LABELS[f.rating].upper()} ==", f.reason]
+        out += ["", f"== {f.label}: {rating_label(f.rating, lang).upper()} ==", f.reason]
         if f.summary:
-            out += ["Zusammenfassung (Sprachmodell):", f"  {f.summary}"]
-        out.append("Was der Plan schon sagt:")
-        out += [f"  – „{s.text}“" for s in f.found] or ["  – (nichts gefunden)"]
-        out.append("Kriterien:")
+            out += [tr(lang, "summary") + ":", f"  {f.summary}"]
+        out.append(tr(lang, "found") + ":")
+        out += [f"  – {q(s.text)}" for s in f.found] or [f"  – ({tr(lang, 'found_none')})"]
+        out.append(tr(lang, "criteria") + ":")
         for c in f.criteria:
-            out.append(f"  [{STATUS_LABELS[c.status]:7}] {c.criterion.label}")
-            out += [f"            belegt durch: „{m.sentence.text}“" for m in c.evidence()[:MAX_EVIDENCE]]
+            out.append(f"  [{status_label(c.status, lang):7}] {c.criterion.label_in(lang)}")
+            out += [f"            {tr(lang, 'evidence')}: {q(m.sentence.text)}" for m in c.evidence()[:MAX_EVIDENCE]]
         if f.gaps:
-            out.append("Lücken:")
+            out.append(tr(lang, "gaps") + ":")
             out += [f"  – {g}" for g in f.gaps]
         if f.steps:
-            out.append("Nächste Schritte:")
+            out.append(tr(lang, "steps") + ":")
             out += [f"  {i}. {s}" for i, s in enumerate(f.steps, start=1)]
         if f.guidance:
-            out.append("Aus den Leitfäden:")
-            out += [f"  „{text}“ [{n}]" for text, n in f.guidance]
+            out.append(tr(lang, "guidance") + ":")
+            out += [f"  {q(text)} [{n}]" for text, n in f.guidance]
         if f.citations:
-            out.append("Quellen:")
-            out += [f"  [{c.n}] {short_reference(c)} – „{c.quote}“" for c in f.citations]
+            out.append(tr(lang, "sources") + ":")
+            out += [f"  [{c.n}] {short_reference(c, lang)} – {q(c.quote)}" for c in f.citations]
     if report.blocks:
-        out += ["", "== Bausteine für den Antrag =="]
+        out += ["", f"== {tr(lang, 'blocks')} =="]
         for b in report.blocks:
-            out += ["", f"-- {b.topic} --", b.as_text()]
+            out += ["", f"-- {b.topic} --", b.as_text(lang)]
     if report.bibliography:
-        out += ["", "== Literaturverzeichnis =="]
-        out += [f"  {e.text}" for e in report.bibliography]
+        out += ["", f"== {tr(lang, 'bibliography')} =="]
+        out += [f"  {e.text_in(lang)}" for e in report.bibliography]
     for notice in report.notices:
-        out.append(f"Hinweis: {notice}")
-    out += ["", DISCLAIMER]
+        out.append(f"{tr(lang, 'notice')}: {notice}")
+    out += ["", tr(lang, "disclaimer")]
     return "\n".join(out)

@@ -76,6 +76,7 @@ class CheckRequest(BaseModel):
     topics: list[str] = Field(
         default_factory=list, max_length=3, description="Themen für Bausteine (höchstens 3) / building-block topics"
     )
+    lang: Literal["de", "en"] = Field(default="de", description="Sprache des Berichts / language of the report")
 
     model_config = {"extra": "forbid"}
 
@@ -205,7 +206,8 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
         if not check_slots.acquire(timeout=CHECK_SLOT_WAIT_S):
             raise RateLimitError(*CHECK_BUSY)
         try:
-            return run_check(services, plan, topics=[t[:100] for t in req.topics] or None).to_contract()
+            topics = [t[:100] for t in req.topics] or None
+            return run_check(services, plan, topics=topics, lang=req.lang).to_contract()
         finally:
             check_slots.release()
 

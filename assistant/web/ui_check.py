@@ -22,11 +22,12 @@ from typing import Any
 import gradio as gr
 
 from assistant.check import plan_from_text, read_plan_bytes, run_check
-from assistant.check.assess import MAX_EVIDENCE, RATING_LABELS, STATUS_LABELS
+from assistant.check.assess import MAX_EVIDENCE
 from assistant.check.blocks import short_reference
 from assistant.check.export import to_docx, to_markdown
 from assistant.check.plan import PlanLimits
-from assistant.check.report import DISCLAIMER, CheckReport
+from assistant.check.report import CheckReport
+from assistant.check.texts import rating_label, status_label, tr
 from assistant.errors import FileTooLargeError, InputError, LotseError
 from assistant.services import Services
 from assistant.types import Citation
@@ -58,7 +59,7 @@ INTRO_EN = (
     "**Plan check:** Upload your project plan (Word .docx, PDF, Markdown .md or text .txt, at most 5 MB) or paste "
     "its text. The Lotse checks it against the five success factors and shows, per factor, a traffic light with "
     "reasons, gaps and next steps with sources from the knowledge base, plus quotable building blocks for the "
-    "application. The plan is read for this check only and not stored. (The report itself is in German.)"
+    "application. The plan is read for this check only and not stored."
 )
 EMPTY_HTML = (
     '<div class="lotse-check-empty"><p>Noch kein Bericht. Plan hochladen oder einfügen und „Plan prüfen“ '
@@ -95,8 +96,8 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _light(rating: str, upper: bool = False) -> str:
-    label = RATING_LABELS[rating].upper() if upper else RATING_LABELS[rating]
+def _light(rating: str, lang: str, upper: bool = False) -> str:
+    label = rating_label(rating, lang).upper() if upper else rating_label(rating, lang)
     return (
         f'<span class="lotse-light lotse-light-{_e(rating)}" data-rating="{_e(rating)}" '
         f'style="{_LIGHT_STYLE[rating]};border-radius:999px;padding:.1rem .6rem;font-weight:700;'
@@ -108,31 +109,33 @@ def _safe_url(url: str) -> str | None:
     return url if url.startswith(("/", "https://", "http://")) and not url.startswith("//") else None
 
 
-def _sources(citations: list[Citation], factor: str) -> str:
+def _sources(citations: list[Citation], factor: str, lang: str) -> str:
     items = []
     for c in citations:
         link = _safe_url(c.url)
         open_link = (
-            f' <a href="{_e(link)}" target="_blank" rel="noopener noreferrer">Dokument öffnen</a>' if link else ""
+            f' <a href="{_e(link)}" target="_blank" rel="noopener noreferrer">{_e(tr(lang, "open_doc"))}</a>'
+            if link
+            else ""
         )
         items.append(
-            f'<li class="lotse-check-source" data-n="{c.n}"><strong>[{c.n}]</strong> {_e(short_reference(c))}'
+            f'<li class="lotse-check-source" data-n="{c.n}"><strong>[{c.n}]</strong> {_e(short_reference(c, lang))}'
             f' <span style="font-size:.85em">({_e(c.source)})</span>{open_link}'
             f'<blockquote style="{_QUOTE}">„{_e(c.quote)}“</blockquote></li>'
         )
     return f'<ol class="lotse-check-sources" data-factor="{_e(factor)}" style="list-style:none;padding:0">{"".join(items)}</ol>'
 
 
-def _criteria(criteria: list[Any]) -> str:
+def _criteria(criteria: list[Any], lang: str) -> str:
     """Each criterion with its status; every "erfüllt" names the plan sentence(s) that fulfil it."""
     items = []
     for c in criteria:
         line = f"<li data-criterion=\"{_e(c.criterion.id)}\" data-status=\"{_e(c.status)}\">"
-        line += f"{_e(c.criterion.label)}: <strong>{_e(STATUS_LABELS[c.status])}</strong>"
+        line += f"{_e(c.criterion.label_in(lang))}: <strong>{_e(status_label(c.status, lang))}</strong>"
         evidence = c.evidence()[:MAX_EVIDENCE]
         if evidence:
             quotes = "".join(f'<li class="lotse-check-evidence">„{_e(m.sentence.text)}“</li>' for m in evidence)
-            line += f'<div style="font-size:.9em">belegt durch:</div><ul>{quotes}</ul>'
+            line += f'<div style="font-size:.9em">{_e(tr(lang, "evidence"))}:</div><ul>{quotes}</ul>'
         items.append(line + "</li>")
     return "<ul>" + "".join(items) + "</ul>"
 
@@ -143,56 +146,57 @@ def _list(items: list[str], ordered: bool = False) -> str:
 
 
 def render_report_html(report: CheckReport) -> str:
-    """The report as escaped HTML (the only markup is ours)."""
-    mode = "mit Sprachmodell-Zusammenfassungen" if report.mode == "llm" else "extraktiv, ohne Sprachmodell"
+    """The report as escaped HTML (the only markup is ours), in the report's language."""
+    lang = report.lang
+    th = '<th style="text-align:left">'
     parts = [
-        '<div class="lotse-check-report">',
-        f"<h2>Verstetigungs-Check: {_e(report.plan.name)}</h2>",
-        f'<p style="font-size:.9em">Erstellt am {_e(report.created)} · Modus: {_e(mode)} · '
-        f"{len(report.plan.sentences)} Sätze geprüft</p>",
+        f'<div class="lotse-check-report" lang="{_e(lang)}">',
+        f"<h2>{_e(tr(lang, 'title', name=report.plan.name))}</h2>",
+        f'<p style="font-size:.9em">{_e(tr(lang, "created", when=report.created, mode=report.mode_label()))} · '
+        f"{_e(tr(lang, 'sentences_checked', n=len(report.plan.sentences)))}</p>",
         '<table class="lotse-check-overview" style="border-collapse:collapse;width:100%">',
-        "<thead><tr><th style=\"text-align:left\">Erfolgsfaktor</th><th style=\"text-align:left\">Ampel</th>"
-        '<th style="text-align:left">Begründung</th></tr></thead><tbody>',
+        f"<thead><tr>{th}{_e(tr(lang, 'col_factor'))}</th>{th}{_e(tr(lang, 'col_light'))}</th>"
+        f"{th}{_e(tr(lang, 'col_reason'))}</th></tr></thead><tbody>",
     ]
     for f in report.factors:
         parts.append(
             f'<tr data-factor="{_e(f.factor)}" data-rating="{_e(f.rating)}" style="border-top:1px solid '
-            f'var(--border-color-primary)"><td>{_e(f.label)}</td><td>{_light(f.rating)}</td>'
+            f'var(--border-color-primary)"><td>{_e(f.label)}</td><td>{_light(f.rating, lang)}</td>'
             f'<td style="font-size:.9em">{_e(f.reason)}</td></tr>'
         )
     parts.append("</tbody></table>")
     for notice in report.notices:
-        parts.append(f'<p class="lotse-notice" role="status">Hinweis: {_e(notice)}</p>')
+        parts.append(f'<p class="lotse-notice" role="status">{_e(tr(lang, "notice"))}: {_e(notice)}</p>')
     for f in report.factors:
         parts.append(f'<section class="lotse-check-factor" data-factor="{_e(f.factor)}" style="{_BOX}">')
-        parts.append(f"<h3>{_e(f.label)} {_light(f.rating, upper=True)}</h3><p>{_e(f.reason)}</p>")
+        parts.append(f"<h3>{_e(f.label)} {_light(f.rating, lang, upper=True)}</h3><p>{_e(f.reason)}</p>")
         if f.summary:
-            parts.append(f"<p><strong>Zusammenfassung (Sprachmodell, belegt):</strong> {_e(f.summary)}</p>")
-        parts.append("<h4>Was der Plan schon sagt</h4>")
-        found = [f"„{s.text}“" + (f" (Abschnitt „{s.section}“)" if s.section else "") for s in f.found]
-        parts.append(_list(found) if found else "<p>Der Plan enthält dazu keine Aussage.</p>")
-        parts.append("<h4>Kriterien</h4>")
-        parts.append(_criteria(f.criteria))
+            parts.append(f"<p><strong>{_e(tr(lang, 'summary'))}:</strong> {_e(f.summary)}</p>")
+        parts.append(f"<h4>{_e(tr(lang, 'found'))}</h4>")
+        found = [f"„{s.text}“" + (f" ({tr(lang, 'section', name=s.section)})" if s.section else "") for s in f.found]
+        parts.append(_list(found) if found else f"<p>{_e(tr(lang, 'found_none'))}</p>")
+        parts.append(f"<h4>{_e(tr(lang, 'criteria'))}</h4>")
+        parts.append(_criteria(f.criteria, lang))
         if f.gaps:
-            parts.append("<h4>Lücken</h4>" + _list(f.gaps))
+            parts.append(f"<h4>{_e(tr(lang, 'gaps'))}</h4>" + _list(f.gaps))
         if f.steps:
-            parts.append("<h4>Nächste Schritte</h4>" + _list(f.steps, ordered=True))
+            parts.append(f"<h4>{_e(tr(lang, 'steps'))}</h4>" + _list(f.steps, ordered=True))
         if f.guidance:
-            parts.append("<h4>Aus den Leitfäden</h4>" + _list([f"„{t}“ [{n}]" for t, n in f.guidance]))
+            parts.append(f"<h4>{_e(tr(lang, 'guidance'))}</h4>" + _list([f"„{t}“ [{n}]" for t, n in f.guidance]))
         if f.citations:
-            parts.append("<h4>Quellen</h4>" + _sources(f.citations, f.factor))
+            parts.append(f"<h4>{_e(tr(lang, 'sources'))}</h4>" + _sources(f.citations, f.factor, lang))
         parts.append("</section>")
     if report.blocks:
-        parts.append('<section class="lotse-check-blocks"><h3>Bausteine für den Antrag</h3>')
-        parts.append("<p>Wörtliche Aussagen aus der Wissensbasis, mit Quelle zum Übernehmen.</p>")
+        parts.append(f'<section class="lotse-check-blocks"><h3>{_e(tr(lang, "blocks"))}</h3>')
+        parts.append(f"<p>{_e(tr(lang, 'blocks_note'))}</p>")
         for b in report.blocks:
             parts.append(f"<h4>{_e(b.topic)}</h4>" + _list([f"„{s.text}“ [{s.n}]" for s in b.statements]))
-            parts.append(_sources(b.citations, b.factor or "thema"))
+            parts.append(_sources(b.citations, b.factor or "thema", lang))
         parts.append("</section>")
     if report.bibliography:
-        parts.append('<section class="lotse-check-bibliography"><h3>Literaturverzeichnis</h3>')
-        parts.append(_list([e.text for e in report.bibliography]) + "</section>")
-    parts.append(f'<p style="font-size:.85em"><em>{_e(DISCLAIMER)}</em></p></div>')
+        parts.append(f'<section class="lotse-check-bibliography"><h3>{_e(tr(lang, "bibliography"))}</h3>')
+        parts.append(_list([e.text_in(lang) for e in report.bibliography]) + "</section>")
+    parts.append(f'<p style="font-size:.85em"><em>{_e(tr(lang, "disclaimer"))}</em></p></div>')
     return "".join(parts)
 
 
@@ -267,8 +271,10 @@ def export_files(report: CheckReport) -> list[str]:
     return [str(md), str(docx_path)]
 
 
-def check_handler(services: Services, file_path: str | None, text: str | None, topic: str | None) -> tuple[str, Any]:
-    """Run a check for the UI: (report or error HTML, report files or None). Never raises.
+def check_handler(
+    services: Services, file_path: str | None, text: str | None, topic: str | None, lang: str = "de"
+) -> tuple[str, Any]:
+    """Run a check for the UI: (report or error HTML, report files or None), in ``lang``. Never raises.
 
     ``file_path`` must be an upload in gradio's upload folder; anything else is refused with one message that
     says nothing about the path (whether it exists, what it holds).
@@ -282,14 +288,16 @@ def check_handler(services: Services, file_path: str | None, text: str | None, t
             )
         plan = read_input(file_path, text)
         topics = [topic.strip()[:120]] if topic and topic.strip() else None
-        report = run_check(services, plan, topics=topics)
+        report = run_check(services, plan, topics=topics, lang=lang)
         if file_path and text and text.strip():
-            report.notices.insert(0, "Datei und eingefügter Text angegeben: geprüft wurde die Datei.")
+            report.notices.insert(0, tr(lang, "file_and_text"))
         return render_report_html(report), export_files(report)
     except LotseError as e:
-        return error_html(e.public()), None
+        return error_html(e.public(lang)), None
     except Exception:  # noqa: BLE001 - the page must show a message, never a traceback
         log.exception("check failed")
+        if lang == "en":
+            return error_html("The check failed unexpectedly. Please try again."), None
         return error_html("Bei der Prüfung ist ein unerwarteter Fehler aufgetreten. Bitte erneut versuchen."), None
 
 
@@ -297,13 +305,16 @@ def check_handler(services: Services, file_path: str | None, text: str | None, t
 
 
 def build_check_tab(
-    services: Services, limits: ClientLimits | None = None, uploads: UploadRegistry | None = None
+    services: Services,
+    limits: ClientLimits | None = None,
+    uploads: UploadRegistry | None = None,
+    lang: Any = None,
 ) -> list[tuple[Any, Callable[[str], Any]]]:
     """Fill the current gradio context (a ``gr.Tab``) with the check's inputs, report and downloads.
 
     A check counts against the client's answer limit (``limits``), like ``/api/check``; a consumed upload is
     removed from ``uploads`` (it is deleted right after reading). Returns (component, update for a language)
-    pairs for the page's language switch.
+    pairs for the page's language switch; ``lang`` (the page's language component) sets the report's language.
     """
     limits = limits or ClientLimits.from_settings(services.settings)
     intro = gr.Markdown(INTRO, elem_id="lotse-check-intro")
@@ -340,21 +351,22 @@ def build_check_tab(
             report = gr.HTML(EMPTY_HTML, elem_id="lotse-check-report", js_on_load=None)
 
     def on_run(
-        file_path: str | None, text_: str | None, topic_: str | None, request: gr.Request
+        file_path: str | None, text_: str | None, topic_: str | None, lang_: str | None, request: gr.Request
     ) -> tuple[str, Any, Any]:
         wait = limits.answers.check(client_key_of(request))
         if wait is not None:
             seconds = int(wait) + 1
             return error_html(f"{label('rate', 'de').format(seconds=seconds)} / "
                               f"{label('rate', 'en').format(seconds=seconds)}"), None, gr.skip()
-        body, files = check_handler(services, file_path, text_, topic_)
+        body, files = check_handler(services, file_path, text_, topic_, "en" if lang_ == "en" else "de")
         if file_path and uploads is not None:
             uploads.forget(file_path)
         return body, files, None  # the upload was read and deleted: clear the field
 
+    language = lang if lang is not None else gr.State("de")
     run.click(
         on_run,
-        [upload, text, topic],
+        [upload, text, topic, language],
         [report, downloads, upload],
         concurrency_limit=CHECK_CONCURRENCY,
         concurrency_id="lotse-check",

@@ -59,6 +59,17 @@ def test_weak_plan_over_http_is_rated_and_cited(client: TestClient, corpus_servi
         assert any(c["quote"] in ch.text and ch.page == c["page"] and ch.section == c["section"] for ch in chunks), c
 
 
+def test_lang_en_gives_the_same_findings_in_english(client: TestClient) -> None:
+    german = client.post("/api/check", json={"plan": WEAK}).json()
+    r = client.post("/api/check", json={"plan": WEAK, "lang": "en"})
+    assert r.status_code == 200, r.text
+    english = r.json()
+    assert german["lang"] == "de" and english["lang"] == "en"
+    assert [f["rating"] for f in english["factors"]] == [f["rating"] for f in german["factors"]]
+    assert english["factors"][4]["label"] == "Secured funding" and english["factors"][4]["rating_label"] == "red"
+    assert client.post("/api/check", json={"plan": WEAK, "lang": "fr"}).status_code == 422
+
+
 @pytest.mark.parametrize(
     ("body", "status", "fragment"),
     [

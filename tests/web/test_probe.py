@@ -251,17 +251,20 @@ def test_the_chat_still_answers_and_the_check_takes_its_own_upload(server: Serve
         path = up.json()[0]
         on_run = _fn_index(client, server.url, "on_run")
         # Named-call routes never carry uploads (they map names and positions differently); the page's route does.
-        named = client.post(f"{server.url}/ui/gradio_api/call/on_run", json={"data": [_file_data(path), "", ""]})
+        named = client.post(f"{server.url}/ui/gradio_api/call/on_run", json={"data": [_file_data(path), "", "", "de"]})
         assert named.status_code == 400
-        report = _queue(client, server.url, "/ui", on_run, [_file_data(path), "", ""])
+        report = _queue(client, server.url, "/ui", on_run, [_file_data(path), "", "", "de"])
         assert "Verstetigungs-Check: plan.md" in report
         assert not Path(path).exists(), "the upload is deleted once read"
+        # The page's language reaches the report: English chosen, an English report.
+        english = _call(client, server.url, "/ui", "on_run", [None, PLAN, "", "en"])
+        assert "Plan check:" in english and "Verstetigungs-Check" not in english
         # Someone else (another client address) cannot use a path this client uploaded.
         up2 = client.post(f"{server.url}/ui/gradio_api/upload", files={"files": ("plan2.md", PLAN.encode() + b"2")})
         other = httpx.Client(timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.7"))
         with other:
             refused = other.post(f"{server.url}/ui/gradio_api/queue/join",
-                                 json={"data": [_file_data(up2.json()[0]), "", ""], "fn_index": on_run,
+                                 json={"data": [_file_data(up2.json()[0]), "", "", "de"], "fn_index": on_run,
                                        "session_hash": "other"})
         assert refused.status_code == 400 and "Upload" in refused.json()["error"]
         # A body too deeply nested to walk is refused, not a server error.
@@ -338,11 +341,11 @@ def test_web_ui_and_check_share_the_api_limit(limited: tuple[Served, FakeOpenAIS
             llm.enqueue(Reply(text="Der Eigenbetrieb [1]."))
             replies.append(_call(client, served.url, "/ui", "respond", [QUESTION, [], [], "de"]))
         assert all("Zu viele Anfragen" not in r for r in replies)
-        check = _call(client, served.url, "/ui", "on_run", [None, PLAN, ""])
+        check = _call(client, served.url, "/ui", "on_run", [None, PLAN, "", "de"])
         assert "Verstetigungs-Check" in check  # the fourth request of the minute
         refused_ui = _call(client, served.url, "/ui", "respond", [QUESTION, [], [], "de"])
         assert "Zu viele Anfragen" in refused_ui
-        refused_check = _call(client, served.url, "/ui", "on_run", [None, PLAN, ""])
+        refused_check = _call(client, served.url, "/ui", "on_run", [None, PLAN, "", "de"])
         assert "Zu viele Anfragen" in refused_check and "Erfolgsfaktor" not in refused_check
         api = client.post(f"{served.url}/api/ask", json={"question": QUESTION})
         assert api.status_code == 429 and api.json()["code"] == "rate_limited"

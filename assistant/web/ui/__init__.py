@@ -145,7 +145,7 @@ def build_ui(services: Services, limits: ClientLimits | None = None, uploads: Up
                 with gr.Column(scale=2, elem_id="lotse-sources-col"):
                     chat.build_sources()
             with gr.Tab(t("de", "tab_check"), id="check") as check_tab:
-                check_labels = build_check_tab(services, limits, uploads)
+                check_labels = build_check_tab(services, limits, uploads, lang)
 
         chat.wire(turns, lang, feedback.target)
         feedback.wire(turns, lang)
