@@ -101,10 +101,11 @@ def test_with_token_editors_log_in_and_review_feedback(with_token: tuple[LiveSer
     page.get_by_label("Benutzername").fill("redaktion")
     page.get_by_label("Passwort").fill(TOKEN)
     page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("tab", name="Rückmeldungen").click()
     table = page.locator("#lotse-ed-table")
     table.locator("td", has_text=FIRST).wait_for()
     assert page.locator("h1").inner_text() == "Verstetigungslotse – Redaktion"
-    assert _tabs(page) == ["Rückmeldungen"]
+    assert _tabs(page) == ["Dokumente", "Hochladen", "Web-Quellen", "Offene Fragen", "Rückmeldungen"]
     assert "Quelle ist falsch" in table.inner_text() and "Seite falsch" in table.inner_text()
     assert table.locator("[data-rating=wrong_source]").inner_text() == "1"
 

@@ -189,7 +189,7 @@ class EditorPanels:
                                          elem_id="lotse-ed-reindex")
             with gr.Row():
                 self.confirm = gr.Checkbox(False, label=tx("de", "confirm"), elem_id="lotse-ed-confirm")
-                self.erase = gr.Button(tx("de", "erase"), size="sm", variant="stop", scale=0, min_width=180,
+                self.erase = gr.Button(tx("de", "erase"), size="sm", variant="secondary", scale=0, min_width=180,
                                        elem_id="lotse-ed-erase")
             self.doc_status = gr.HTML(elem_id="lotse-ed-doc-status")
             self.doc_view = gr.HTML(elem_id="lotse-ed-doc-view")
@@ -205,6 +205,7 @@ class EditorPanels:
                 self.topics = gr.Textbox(label=tx("de", "topics"), elem_id="lotse-ed-topics", max_length=600)
             self.do_upload = gr.Button(tx("de", "do_upload"), variant="primary", elem_id="lotse-ed-upload")
             self.upload_status = gr.HTML(elem_id="lotse-ed-upload-status")
+            self.upload_view = gr.HTML(elem_id="lotse-ed-upload-view")  # the new document's account and chunks
         with gr.Tab(tx("de", "tab_sources"), id="sources") as sources_tab:
             self.sources_table = gr.HTML(elem_id="lotse-ed-sources")
             with gr.Row():
@@ -232,7 +233,7 @@ class EditorPanels:
         self.erase.click(self.do_erase, [self.doc_choice, self.confirm, lang],
                          [self.doc_status, self.doc_view, self.confirm, *lists])
         upload_inputs = [self.file, self.title, self.publisher, self.year, self.doc_type, self.topics, lang]
-        self.do_upload.click(self.upload, upload_inputs, [self.upload_status, self.doc_view, self.file, *lists])
+        self.do_upload.click(self.upload, upload_inputs, [self.upload_status, self.upload_view, self.file, *lists])
         self.add_source.click(self.do_sync, [self.url, lang], [self.source_status, *lists])
         self.sync.click(self.do_sync, [self.source_choice, lang], [self.source_status, *lists])
 
