@@ -13,6 +13,7 @@ passages short enough to quote.
 from __future__ import annotations
 
 import hashlib
+import re
 from itertools import groupby
 from typing import Any
 
@@ -23,7 +24,7 @@ from assistant.types import Block, Chunk, LoadedDocument
 CHUNK_CHARS = 900
 OVERLAP_CHARS = 150
 #: Bump when chunking changes: it is part of every document version, so a bump re-indexes everything.
-CHUNKER_VERSION = "c3"  # c3: slide titles quoted, table header rows, bylines, footnotes, script data
+CHUNKER_VERSION = "c4"  # c4: table header rows in their rows' sections, short preamble joins the first section
 
 _splitter = RecursiveCharacterTextSplitter(
     chunk_size=CHUNK_CHARS,
@@ -47,11 +48,46 @@ def section_label(path: tuple[str, ...], title: str) -> str:
     return " › ".join(path)
 
 
+#: A table's header row as the loaders write it: cells joined by " | " (a PDF header row, the first line of a
+#: Markdown or HTML table).
+_HEADER_ROW = re.compile(r"[^\n|]+(?: \| [^\n|]+){2,}")
+MAX_HEADER_CHARS = 200
+
+
+def table_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, header row) of the tables in a section's text. A table starts at a paragraph whose first line
+    is a header row. A Markdown/HTML table (every line of the paragraph a row) ends with its paragraph; a PDF
+    table (the header row a paragraph of its own, the rows as paragraphs after it) runs to the section's end or
+    the next table."""
+    spans: list[tuple[int, int, str]] = []
+    for m in re.finditer(r"(?:^|(?<=\n\n))[^\n]+(?:\n[^\n]+)*", text):
+        lines = m.group(0).split("\n")
+        if not _HEADER_ROW.fullmatch(lines[0]) or len(lines[0]) > MAX_HEADER_CHARS:
+            continue
+        if spans and spans[-1][1] > m.start():
+            spans[-1] = (spans[-1][0], m.start(), spans[-1][2])
+        whole = len(lines) > 1 and all(" | " in line for line in lines)
+        spans.append((m.start(), m.end() if whole else len(text), lines[0]))
+    return spans
+
+
+#: A document's preamble (text before its first heading) up to this length joins the first section's chunk.
+PREAMBLE_CHARS = 300
+
+
 def _sections(blocks: list[Block]) -> list[tuple[int | None, tuple[str, ...], list[Block]]]:
-    return [
+    sections = [
         (page, path, list(group))
         for (page, path), group in groupby(blocks, key=lambda b: (b.page, b.heading_path))
     ]
+    # A short preamble (a page's title and byline from front matter, a cover line) is no passage of its own: as a
+    # chunk of a few words it is never found ("Wer hat den Beitrag verfasst?" missed "Ernesto Ruge"). It joins the
+    # section after it on the same page; the text stays contiguous, so offsets and quotes are unchanged.
+    if len(sections) > 1:
+        (page, path, first), (next_page, next_path, second) = sections[0], sections[1]
+        if not path and page == next_page and sum(len(b.text) + 2 for b in first) <= PREAMBLE_CHARS:
+            sections[:2] = [(next_page, next_path, first + second)]
+    return sections
 
 
 def chunk_document(
@@ -73,9 +109,17 @@ def chunk_document(
         offset += len(text) + 2
         if not text.strip():
             continue
+        tables = table_spans(text)
+        label = section_label(path, title)
         for piece in _splitter.create_documents([text]):
             body = piece.page_content
-            start = section_start + int(piece.metadata.get("start_index", 0))
+            local = int(piece.metadata.get("start_index", 0))
+            start = section_start + local
+            # A chunk of table rows names the table's columns in its section, which lexical and dense search
+            # both see, so a row's values meet their column names ("Kardinalität" … "0..1"); the text stays
+            # verbatim and the section still starts with the real heading path.
+            header = next((h for a, b, h in tables if a < local + len(body) and local < b), "")
+            section = f"{label} › {header}" if header and label else header or label
             index = len(chunks)
             chunks.append(
                 Chunk(
@@ -86,7 +130,7 @@ def chunk_document(
                     source=source,
                     title=title,
                     page=page,
-                    section=section_label(path, title),
+                    section=section,
                     chunk_index=index,
                     char_start=start,
                     char_end=start + len(body),

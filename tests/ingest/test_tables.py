@@ -118,3 +118,47 @@ def test_real_spec_table_header_is_no_heading(realdocs_dir):
     assert not [b.heading_path for b in doc.blocks if cells & set(b.heading_path)]
     page21 = "\n".join(b.text for b in doc.blocks if b.page == 21)
     assert "Beschreibung | Kardinalität\n\n23 P Datenstruktur" in page21
+
+
+def test_rows_past_the_first_chunk_carry_the_column_names_in_their_section():
+    from assistant.types import Block, LoadedDocument
+    from ingest.chunking import CHUNK_CHARS, table_spans
+
+    header = "Eigenschaft | Kardinalität | Bemerkung"
+    # as the PDF loader writes a table: the header row's cells joined by " | ", each row a paragraph of its own
+    rows = [f"dct:feld{i:03d} 0..{i % 3} Ein erläuternder Satz zur Eigenschaft Nummer {i}." for i in range(40)]
+    table = "\n\n".join([header, *rows])
+    text = f"Einleitung zur Tabelle der Eigenschaften.\n\n{table}"
+    assert table_spans(text) == [(text.index(header), len(text), header)]
+    assert table_spans("Nur ein | Trenner\n\nkein Kopf") == []
+    # a Markdown table (every line of its paragraph a row) ends with its paragraph
+    md = "Vorher.\n\nA | B | C\n1 | 2 | 3\n\nDanach ein Satz."
+    assert table_spans(md) == [(md.index("A |"), md.index("\n\nDanach"), "A | B | C")]
+    doc = LoadedDocument(blocks=[Block(text=text, page=3, heading_path=("Datensatz",))], title="Spez")
+    chunks = chunk_document(doc, doc_id="d", version="v", source="s.pdf", title="Spez", metadata={})
+    assert len(chunks) > 1 and len(text) > CHUNK_CHARS
+    for c in chunks:
+        assert c.text in text  # verbatim
+        if "dct:feld" in c.text:
+            assert c.section == f"Datensatz › {header}", c.section
+    assert chunks[0].section.startswith("Datensatz")
+
+
+def test_a_short_preamble_joins_the_first_section():
+    from assistant.types import Block, LoadedDocument
+
+    blocks = [
+        Block(text="Open Data: ein bisschen Prototyp und dann?\n\nErnesto Ruge", page=None, heading_path=()),
+        Block(text="Civic-Tech-Projekte bleiben oft im Prototypen-Status.", page=None, heading_path=("Einleitung",)),
+        Block(text="Ein zweiter Abschnitt.", page=None, heading_path=("Weiter",)),
+    ]
+    text = "\n\n".join(b.text for b in blocks)
+    doc = LoadedDocument(blocks=blocks, title="Prototyp")
+    chunks = chunk_document(doc, doc_id="d", version="v", source="p.md", title="Prototyp", metadata={})
+    assert [c.section for c in chunks] == ["Einleitung", "Weiter"]
+    assert chunks[0].text.startswith("Open Data") and "Ernesto Ruge" in chunks[0].text
+    assert all(text[c.char_start:c.char_end] == c.text for c in chunks)
+    # a long preamble stays a passage of its own
+    long_first = [Block(text="Vorwort. " * 60, page=None, heading_path=()), *blocks[1:]]
+    long_doc = LoadedDocument(blocks=long_first, title="P")
+    assert chunk_document(long_doc, doc_id="d", version="v", source="p.md", title="P", metadata={})[0].section in ("P", "")
