@@ -137,3 +137,68 @@ def citations_for(
         )
         out.append(make_citation(new_n, hit, best_quote(hit.chunk, sentences_citing), base_url))
     return out
+
+
+@dataclass(frozen=True)
+class CitedDocument:
+    """One document an answer cites, with all its citations (each keeps its own ``[n]``, page and link).
+
+    The channels that show sources (sources panel, widget, exports, CLI) show one card per document, so a
+    document cited twice is read once with both quotes; the JSON contract keeps the flat citation list.
+    """
+
+    citations: tuple[Citation, ...]
+
+    @property
+    def first(self) -> Citation:
+        """The citation whose title, publisher and year stand for the document."""
+        return self.citations[0]
+
+    @property
+    def numbers(self) -> list[int]:
+        return [c.n for c in self.citations]
+
+    def label(self) -> str:
+        """The card's reference, ``[1]`` or ``[1, 3]``: the numbers of the answer text."""
+        return "[" + ", ".join(str(n) for n in self.numbers) + "]"
+
+
+def group_by_document(citations: Sequence[Citation]) -> list[CitedDocument]:
+    """Citations grouped per document, in order of each document's first citation (the one of ``[1]`` first).
+
+    A document is its ``source`` (the file path or URL, one per indexed document; ``doc_id`` is not in the JSON
+    contract, so the widget could not group by it). Within a document the citations keep the answer's order.
+    """
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.source, []).append(c)
+    return [CitedDocument(tuple(group)) for group in groups.values()]
+
+
+#: Words of the plain-text source lists (CLI answer, the text an OpenAI-compatible client shows).
+_TEXT_WORDS = {
+    "de": {"sources": "Quellen:", "page": "S.", "section": "Abschnitt"},
+    "en": {"sources": "Sources:", "page": "p.", "section": "section"},
+}
+
+
+def sources_text(citations: Sequence[Citation], lang: str = "de", *, quotes: bool = True) -> list[str]:
+    """Plain-text source list, one entry per document: ``[1, 3] Title (Publisher, 2024) – file``, then each
+    citation with its ``[n]``, page, section and (with ``quotes``) its quote. Empty without citations."""
+    if not citations:
+        return []
+    words = _TEXT_WORDS["en" if lang == "en" else "de"]
+    out = [words["sources"]]
+    for doc in group_by_document(citations):
+        c = doc.first
+        meta = ", ".join(p for p in (c.publisher, str(c.year) if c.year else "") if p)
+        out.append(f"{doc.label()} {c.title}{f' ({meta})' if meta else ''} – {c.source}")
+        for cited in doc.citations:
+            where = [f"{words['page']} {cited.page}"] if cited.page else []
+            if cited.section:
+                where.append(f"{words['section']} „{cited.section}“")
+            if where or quotes:  # a bare "[n]" line would say nothing the entry does not
+                out.append(f"    [{cited.n}]" + (f" {', '.join(where)}" if where else ""))
+            if quotes:
+                out.append(f"        „{cited.quote}“")
+    return out

@@ -7,13 +7,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.citations import sources_text
 from assistant.cli import EXIT_ERROR, EXIT_OK, _emit
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.retrieval.filters import Filters
 from assistant.services import build_services
+
+if TYPE_CHECKING:
+    from assistant.chat import AnswerResult
 
 
 def _out(text: str = "") -> None:
@@ -255,12 +259,20 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.chat import render_answer_text
-
     services = build_services(settings)
     result = services.chat.answer(args.query, filters=_filters(args), max_quotes=args.quotes)
-    _emit(args, result.to_contract(), lambda: _out(render_answer_text(result)))
+    _emit(args, result.to_contract(), lambda: _out(answer_text(result)))
     return EXIT_OK
+
+
+def answer_text(result: AnswerResult) -> str:
+    """The answer as the CLI prints it: text, notices, then one source entry per document with its quotes."""
+    out = [result.answer, *(f"Hinweis: {notice}" for notice in result.notices)]
+    if result.citations:
+        out += ["", *sources_text(result.citations, "de")]
+    mode = "Sprachmodell" if result.mode == "llm" else "extraktiv, ohne Sprachmodell"
+    out.append(f"\n(Modus: {mode}{', Ausweichantwort' if result.fallback else ''})")
+    return "\n".join(out)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -65,7 +65,7 @@
     ".err{color:#9b1c1c;font-weight:600;font-style:normal}" +
     ".src{margin-top:10px;border-top:1px solid #d5dbe1;padding-top:6px}" +
     ".sh{margin:0 0 4px;font-size:13px;font-weight:600}" +
-    "ol{margin:0;padding-left:0;list-style:none}li{margin:0 0 8px;font-size:13px}" +
+    "ol,ul{margin:0;padding-left:0;list-style:none}li{margin:0 0 8px;font-size:13px}.qi{margin:6px 0 0}" +
     "blockquote{margin:4px 0;padding:2px 8px;border-left:3px solid #9fb3c8;color:#333;font-style:italic}" +
     "mark{background:#fde68a;color:#1a1a1a;font-style:normal;padding:0 1px}" +
     "details{margin:4px 0}summary{cursor:pointer;color:#1d4ed8}" +
@@ -176,41 +176,45 @@
     return bq;
   }
 
-  // The first source is shown; the supporting ones wait behind "Weitere Belege".
+  // One card per document (by source, in order of first citation); each quote keeps its own [n] and link.
+  function num(c) { return parseInt(c.n, 10) || "?"; }
+
+  function card(doc) {
+    var f = doc[0], li = el("li", "card"), qs = el("ul"), pub = [f.publisher, f.year].filter(Boolean).join(", ");
+    li.append(el("span", "ref", "[" + doc.map(num).join(", ") + "] "),
+      el("strong", null, f.title || f.source || ""), pub ? " (" + pub + ")" : "", qs);
+    doc.forEach(function (c) {
+      var q = el("li", "qi"), href = docUrl(c.url);
+      var where = [c.page && T.page + " " + c.page, c.section && T.section + " „" + c.section + "“"].filter(Boolean);
+      q.append(el("span", "ref", "[" + num(c) + "]"), where.length ? " " + where.join(", ") : "");
+      if (c.quote) q.append(quoteNode(c));
+      if (href) {
+        var a = el("a", null, T.doc, { target: "_blank", rel: "noopener noreferrer" });
+        a.href = href;
+        a.append(el("span", "sr", " " + (c.title || "") + " " + T.tab));
+        q.append(a);
+      }
+      qs.append(q);
+    });
+    return li;
+  }
+
+  // The card of [1] shows; the other documents wait behind "Weitere Belege".
   function renderSources(box, cites) {
     box.textContent = "";
-    if (!Array.isArray(cites) || !cites.length) return;
-    var wrap = el("div", "src"), ol = el("ol"), more = null, rest = null;
-    wrap.append(el("p", "sh", T.sources));
-    cites.forEach(function (c, i) {
-      if (!c || typeof c !== "object") return;
-      if (i === 1) {
-        more = el("details", "more");
-        more.append(el("summary", null, T.more + " (" + (cites.length - 1) + ")"));
-        rest = el("ol", null, null, { start: "2" });
-        more.append(rest);
-      }
-      var li = el("li"), meta = [];
-      li.append(el("span", "ref", "[" + (parseInt(c.n, 10) || "?") + "] "), el("strong", null, c.title || c.source || ""));
-      var pub = [c.publisher, c.year].filter(Boolean).join(", ");
-      if (pub) meta.push(" (" + pub + ")");
-      if (c.page) meta.push(", " + T.page + " " + c.page);
-      if (c.section) meta.push(", " + T.section + " „" + c.section + "“");
-      li.append(meta.join(""));
-      if (c.quote) li.append(quoteNode(c));
-      var href = docUrl(c.url);
-      if (href) {
-        var a = el("a", null, T.doc);
-        a.href = href;
-        a.target = "_blank";
-        a.rel = "noopener noreferrer";
-        a.append(el("span", "sr", " " + (c.title || "") + " " + T.tab));
-        li.append(a);
-      }
-      (rest || ol).append(li);
+    var by = new Map(), docs, wrap = el("div", "src"), ol = el("ol");
+    (Array.isArray(cites) ? cites : []).forEach(function (c) {
+      if (c && typeof c === "object") (by.get(c.source) || by.set(c.source, []).get(c.source)).push(c);
     });
-    wrap.append(ol);
-    if (more) wrap.append(more);
+    if (!(docs = Array.from(by.values())).length) return;
+    ol.append(card(docs[0]));
+    wrap.append(el("p", "sh", T.sources), ol);
+    if (docs.length > 1) {
+      var more = el("details", "more"), rest = el("ol", null, null, { start: "2" });
+      more.append(el("summary", null, T.more + " (" + (cites.length - docs[0].length) + ")"), rest);
+      docs.slice(1).forEach(function (d) { rest.append(card(d)); });
+      wrap.append(more);
+    }
     box.append(wrap);
   }
 

@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.chat import AnswerResult, AnswerStream
+from assistant.citations import sources_text
 from assistant.errors import InputError, LotseError
 from assistant.services import Services
 from assistant.web.api import closing_stream
@@ -63,13 +64,9 @@ def _split(req: CompletionRequest) -> tuple[str, list[dict[str, str]]]:
 
 
 def source_list(result: AnswerResult) -> str:
-    if not result.citations:
-        return ""
-    lines = ["", "", "Quellen:" if result.language != "en" else "Sources:"]
-    for c in result.citations:
-        page = f", S. {c.page}" if c.page else ""
-        lines.append(f"[{c.n}] {c.title}{page} ({c.source})")
-    return "\n".join(lines)
+    """The sources under the answer text, one entry per document (the ``sources`` field stays flat)."""
+    lines = sources_text(result.citations, result.language, quotes=False)
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def _sources(result: AnswerResult) -> list[dict[str, Any]]:

@@ -231,12 +231,13 @@ def test_example_question_streams_cited_answer_with_sources(app: App, context: A
 
     items = page.locator("#lotse-sources .lotse-source")
     assert items.count() >= 1
-    first = items.first
-    assert first.locator("h3").inner_text().startswith("[1]")
-    assert first.locator("blockquote").inner_text().strip("„“ \n")
+    first = items.first  # the card of the document that [1] quotes, with all its quotes
+    assert re.match(r"\[1[,\]]", first.locator("h3").inner_text()), first.locator("h3").inner_text()
+    assert first.locator(".lotse-quote").first.get_attribute("data-n") == "1"
+    assert first.locator("blockquote").first.inner_text().strip("„“ \n")
     meta = first.locator(".lotse-meta").inner_text()
     assert re.search(r"\b20\d\d\b", meta), meta  # publisher · year · page · section
-    link = first.locator("a.lotse-doc-link")
+    link = first.locator("a.lotse-doc-link").first
     assert link.get_attribute("target") == "_blank"
     assert "noopener" in (link.get_attribute("rel") or "")
     title = first.locator("h3").inner_text().split("] ", 1)[1]
@@ -248,6 +249,32 @@ def test_example_question_streams_cited_answer_with_sources(app: App, context: A
 def test_citation_link_opens_document_at_page(app: App, context: Any) -> None:
     page, watch = open_ui(context, app)
     ask(page, DIN_Q)
+    # The answer quotes one document twice (the glossary, [1] and [3]): one card with both quotes, each with
+    # its own number and its own link to the passage; the numbers are those of the answer text.
+    cited = app.services.chat.answer(DIN_Q).citations
+    by_source: dict[str, list[Any]] = {}
+    for c in cited:
+        by_source.setdefault(c.source, []).append(c)
+    twice = next((cs for cs in by_source.values() if len(cs) > 1), None)
+    assert twice is not None, [(c.n, c.source) for c in cited]  # guards the corpus, not the UI
+    cards = page.locator("#lotse-sources .lotse-source")
+    assert cards.evaluate_all("els => els.map(e => e.dataset.source)") == list(by_source)  # one card each
+    card = page.locator(f'#lotse-sources .lotse-source[data-source="{twice[0].source}"]')
+    quotes = card.locator(".lotse-quote")
+    assert quotes.evaluate_all("els => els.map(e => Number(e.dataset.n))") == [c.n for c in twice]
+    if not card.is_visible():  # a supporting document: one click away
+        page.locator("#lotse-sources details.lotse-more summary").click()
+    for i, c in enumerate(twice):
+        quote = quotes.nth(i)
+        assert quote.is_visible()
+        assert quote.locator(".lotse-quote-meta .lotse-n").inner_text() == f"[{c.n}]"
+        assert quote.locator("blockquote").inner_text().split() == f"„{c.quote}“".split()
+        assert quote.locator("a.lotse-doc-link").get_attribute("href") == c.url
+    assert card.locator("h3").inner_text() == f"[{', '.join(str(c.n) for c in twice)}] {twice[0].title}"
+    answer = bot_messages(page).last.inner_text()
+    shown = page.locator("#lotse-sources .lotse-quote").evaluate_all("els => els.map(e => Number(e.dataset.n))")
+    assert sorted(shown) == [c.n for c in cited] and all(f"[{c.n}]" in answer for c in cited), answer
+    shot(page, "one-card-per-document")
     links = page.locator("#lotse-sources a.lotse-doc-link")
     hrefs = links.evaluate_all("els => els.map(a => a.getAttribute('href'))")
     assert hrefs and all(h.startswith("/documents/") for h in hrefs), hrefs
@@ -344,6 +371,12 @@ def test_export_and_new_conversation(app: App, context: Any) -> None:
     for title in titles:
         assert title.split("] ", 1)[1] in text
     assert f"<{app.server.url}/documents/" in text  # absolute links that work outside the app
+    # One entry per document, as in the panel (which shows the DIN answer): "[1, 3] Glossar" once, both quotes
+    # below it.
+    din_sources = text.rsplit("### Quellen", 1)[1]
+    for title in titles:
+        assert din_sources.count(f"- \\{title}") == 1, (title, din_sources)
+    assert any(", " in title.split("]", 1)[0] for title in titles), titles
 
     new_conversation(page)
     page.get_by_text(EXAMPLES[1]).wait_for()  # the first screen is back

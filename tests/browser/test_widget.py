@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 QUESTION = "Wie lang sollte eine Beschlussvorlage zur Verstetigung eines Smart-City-Projekts höchstens sein?"
 FOLLOWUP = "Und was gehört in die Anlagen?"
+DIN_Q = "Was regelt die DIN SPEC 91357?"
 # Markup in documents: the Markdown loader strips tags and link targets at ingest; the plain-text loader keeps
 # every character, so the widget must show it as text.
 HOSTILE_MD = """# Betrieb des Sensornetzes Kleinhausen
@@ -226,12 +227,13 @@ def test_cited_answer_with_source_link(site: Site, context: Any) -> None:
     assert href and href.startswith(site.api.url + "/documents/"), href
     assert link.get_attribute("target") == "_blank"
     assert set((link.get_attribute("rel") or "").split()) >= {"noopener", "noreferrer"}
-    first_source = message.locator(".src li").first
+    first_source = message.locator(".src li.card").first  # the document of [1], with all its quotes
     assert first_source.locator("strong").inner_text().strip()  # title
-    assert first_source.locator("blockquote").inner_text().startswith("„")  # verbatim quote
+    first_quote = first_source.locator("blockquote").first
+    assert first_quote.inner_text().startswith("„")  # verbatim quote
     # The span that answers the question is marked inside the first quote; the quote text is unchanged.
     mark = first_source.locator("blockquote mark")
-    assert mark.count() == 1 and mark.inner_text().strip() in first_source.locator("blockquote").inner_text()
+    assert mark.count() == 1 and mark.inner_text().strip() in first_quote.inner_text()
     # Short by default: the answer's own source shows, the supporting ones wait behind "Weitere Belege".
     more = message.locator(".src details.more")
     if more.count():
@@ -255,6 +257,34 @@ def test_cited_answer_with_source_link(site: Site, context: Any) -> None:
     headers = second.all_headers()
     assert headers.get("origin") == site.host_origin
     assert "cookie" not in headers and "authorization" not in headers and "referer" not in headers
+
+    # An answer that quotes one document twice (the glossary, [1] and [3]): one card with both quotes, each
+    # with its own number and link; the numbers are those of the answer text.
+    cited = site.app.state.services.chat.answer(DIN_Q).citations
+    by_source: dict[str, list[Any]] = {}
+    for c in cited:
+        by_source.setdefault(c.source, []).append(c)
+    twice = next((cs for cs in by_source.values() if len(cs) > 1), None)
+    assert twice is not None, [(c.n, c.source) for c in cited]  # guards the corpus, not the widget
+    message = ask(page, DIN_Q)
+    cards = message.locator(".src li.card")
+    assert cards.count() == len(by_source)
+    card = cards.nth(list(by_source).index(twice[0].source))
+    if not card.is_visible():
+        message.locator(".src details.more summary").click()
+    assert card.locator(":scope > .ref").inner_text().strip() == "[" + ", ".join(str(c.n) for c in twice) + "]"
+    assert card.locator(":scope > strong").inner_text() == twice[0].title
+    quotes = card.locator("li.qi")
+    assert quotes.count() == len(twice)
+    for i, c in enumerate(twice):
+        quote = quotes.nth(i)
+        assert quote.is_visible()
+        assert quote.locator(":scope > .ref").inner_text() == f"[{c.n}]"
+        assert quote.locator("blockquote").inner_text().split() == f"„{c.quote}“".split()
+        assert quote.locator("a").get_attribute("href") == site.api.url + c.url
+    text = message.locator(".t").inner_text()
+    assert all(f"[{c.n}]" in text for c in cited), text
+    assert message.locator(".src li.qi").count() == len(cited)
 
     assert watch.hosts() == {"127.0.0.1"}, watch.hosts()
     assert not watch.dialogs and not watch.errors, (watch.dialogs, watch.errors)

@@ -442,7 +442,9 @@ def test_widget_script_is_embeddable_and_inert(client: TestClient) -> None:
     assert r.headers["cross-origin-resource-policy"] == "cross-origin"
     source = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
     assert r.text == source
-    assert len(source.encode()) < 16 * 1024
+    # One request, unminified and readable: 16 KiB until the grouped source cards (one card per document,
+    # issue 16) took it to about 16.3 KiB (6.2 KiB gzip).
+    assert len(source.encode()) < 17 * 1024
     # Rendering only through textContent/createElement; no dynamic code; no third-party URLs.
     for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
                       "localStorage", "sessionStorage", "document.cookie", "setAttribute(\"href\""):

@@ -58,6 +58,11 @@ CSS = """
 .lotse-source blockquote { margin: .4rem 0; padding: .2rem .6rem; border-left: 3px solid var(--color-accent);
   font-style: italic; white-space: pre-wrap; }
 .lotse-doc-link { text-decoration: underline; display: inline-block; margin-top: .2rem; }
+/* One card per document: its quotes one under another, each with its own [n], page and link. */
+.lotse-quotes { list-style: none; padding: 0; margin: .2rem 0; }
+.lotse-quote + .lotse-quote { border-top: 1px dashed var(--border-color-primary); padding-top: .3rem; margin-top: .3rem; }
+.lotse-quote-meta { font-size: .85rem; margin: .1rem 0; color: #4b5563; }
+.dark .lotse-quote-meta { color: #d1d5db; }
 .lotse-box { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6rem; }
 .lotse-notice, .lotse-error { border-radius: 8px; padding: .5rem .8rem; margin: .25rem 0; }
 .lotse-notice { background: #fff8e1; border: 1px solid #c79100; color: #3e2c00; }

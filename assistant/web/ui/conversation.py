@@ -10,8 +10,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from assistant.chat import AnswerResult
+from assistant.citations import group_by_document
 from assistant.types import Citation
 from assistant.web.ui.texts import Lang, mode_label, t
 
@@ -64,19 +66,29 @@ def history_of(turns: list[Turn], max_messages: int) -> list[dict[str, str]]:
 
 def citation_line(c: Citation, lang: Lang) -> str:
     """ "Title (Publisher, 2024), Seite 3, Abschnitt „…“" – plain text, for exports and feedback records."""
+    place = _place(c, lang)
+    return _document_line(c) + (f", {place}" if place else "")
+
+
+def _document_line(c: Citation) -> str:
+    """ "Title (Publisher, 2024)": what a document's card says once for all its quotes."""
     meta = ", ".join(p for p in (c.publisher, str(c.year) if c.year else "") if p)
-    out = c.title + (f" ({meta})" if meta else "")
-    if c.page:
-        out += f", {t(lang, 'page')} {c.page}"
+    return c.title + (f" ({meta})" if meta else "")
+
+
+def _place(c: Citation, lang: Lang) -> str:
+    """ "Seite 3, Abschnitt „…“": where in its document one quote stands."""
+    parts = [f"{t(lang, 'page')} {c.page}"] if c.page else []
     if c.section:
-        out += f", {t(lang, 'section')} „{c.section}“"
-    return out
+        parts.append(f"{t(lang, 'section')} „{c.section}“")
+    return ", ".join(parts)
 
 
 def _absolute(url: str, origin: str) -> str:
-    if url.startswith("/") and origin:
-        return origin.rstrip("/") + url
-    return url
+    """The link as the export writes it: same-site paths made absolute, http(s) kept, anything else dropped."""
+    if url.startswith("/") and not url.startswith("//"):
+        return origin.rstrip("/") + url if origin else url
+    return url if urlsplit(url).scheme in ("http", "https") else ""
 
 
 def _inert(text: str) -> str:
@@ -117,15 +129,20 @@ def export_markdown(turns: list[Turn], lang: Lang, origin: str = "", now: dateti
             out += [f"_{t(lang, 'notice')}: {_inert(notice)}_", ""]
         if turn.citations:
             out += [f"### {t(lang, 'sources')}", ""]
-            for c in turn.citations:
-                link = _absolute(c.url, origin)
-                out.append(
-                    f"{c.n}. {_inert(citation_line(c, lang))}. `{c.source.replace('`', '')}`"
-                    + (f" – <{link}>" if link else "")
-                )
-                out.append("")
-                out.append("   " + _quote_block(f"„{_bold_span(c)}“").replace("\n", "\n   "))
-                out.append("")
+            # One entry per document, its quotes below it, each with its own [n], page and link.
+            for doc in group_by_document(turn.citations):
+                source = doc.first.source.replace("`", "")
+                out += [f"- {_inert(doc.label())} {_inert(_document_line(doc.first))}. `{source}`", ""]
+                for c in doc.citations:
+                    place, link = _place(c, lang), _absolute(c.url, origin)
+                    out.append(
+                        f"  - {_inert(f'[{c.n}]')}"
+                        + (f" {_inert(place)}" if place else "")
+                        + (f" – <{link}>" if link else "")
+                    )
+                    out.append("")
+                    out.append("    " + _quote_block(f"„{_bold_span(c)}“").replace("\n", "\n    "))
+                    out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 

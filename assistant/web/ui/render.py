@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from assistant.citations import CitedDocument, group_by_document
 from assistant.types import Citation
 from assistant.web.ui.conversation import Turn
 from assistant.web.ui.texts import RATING_LABELS, Lang, mode_label, t
@@ -101,7 +102,8 @@ def notice_html(messages: list[str], lang: Lang, *, error: bool = False) -> str:
 
 # --- sources panel ----------------------------------------------------------------------------------------
 def sources_html(turn: Turn | None, lang: Lang, number: int = 0) -> str:
-    """The sources panel for one answer: per citation title, publisher, year, page, section, quote and link."""
+    """The sources panel for one answer: a card per cited document (title, publisher, year) with each of its
+    quotes under its own ``[n]``, page, section and link; the document of ``[1]`` first."""
     head = f'<h2 id="lotse-sources-h">{esc(t(lang, "sources"))}</h2>'
     if turn is None:
         body = f'<p class="lotse-muted">{esc(t(lang, "sources_empty"))}</p>'
@@ -118,12 +120,14 @@ def sources_html(turn: Turn | None, lang: Lang, number: int = 0) -> str:
     if not turn.citations:
         items = f'<p class="lotse-muted">{esc(t(lang, "sources_none"))}</p>'
     else:
-        first, rest = turn.citations[:1], turn.citations[1:]
-        items = '<ol class="lotse-source-list">' + "".join(_source_item(c, lang) for c in first) + "</ol>"
+        cards = group_by_document(turn.citations)
+        first, rest = cards[:1], cards[1:]
+        items = '<ol class="lotse-source-list">' + "".join(_source_card(d, lang) for d in first) + "</ol>"
         if rest:  # the answer's own source first; the supporting ones one click away
+            count = sum(len(d.citations) for d in rest)  # quotes, as before: each one is a piece of evidence
             items += (
-                f'<details class="lotse-more"><summary>{esc(MORE_EVIDENCE.get(lang, MORE_EVIDENCE["de"]))} ({len(rest)})</summary>'
-                f'<ol class="lotse-source-list" start="2">{"".join(_source_item(c, lang) for c in rest)}</ol>'
+                f'<details class="lotse-more"><summary>{esc(MORE_EVIDENCE.get(lang, MORE_EVIDENCE["de"]))} ({count})</summary>'
+                f'<ol class="lotse-source-list" start="2">{"".join(_source_card(d, lang) for d in rest)}</ol>'
                 "</details>"
             )
     return f'<section class="lotse-sources" aria-labelledby="lotse-sources-h">{head}{info}{items}</section>'
@@ -142,12 +146,26 @@ def _marked_quote(c: Citation) -> str:
     return f'{esc(c.quote[:a])}<mark class="lotse-answer-span">{esc(c.quote[a:b])}</mark>{esc(c.quote[b:])}'
 
 
-def _source_item(c: Citation, lang: Lang) -> str:
+def _source_card(doc: CitedDocument, lang: Lang) -> str:
+    """One document: its title, publisher and year once, then every quote the answer takes from it."""
+    c = doc.first
     meta = [esc(p) for p in (c.publisher, str(c.year) if c.year else "") if p]
+    quotes = "".join(_quote_item(q, lang) for q in doc.citations)
+    return (
+        f'<li class="lotse-source" data-ns="{" ".join(str(n) for n in doc.numbers)}" data-source="{esc(c.source)}">'
+        f'<h3><span class="lotse-n">{esc(doc.label())}</span> {esc(c.title)}</h3>'
+        + (f'<p class="lotse-meta">{" · ".join(meta)}</p>' if meta else "")
+        + f'<ul class="lotse-quotes">{quotes}</ul><p class="lotse-file">{esc(c.source)}</p></li>'
+    )
+
+
+def _quote_item(c: Citation, lang: Lang) -> str:
+    """One citation inside its document's card: ``[n]``, page, section, the marked quote, its own link."""
+    where: list[str] = []
     if c.page:
-        meta.append(f"{esc(t(lang, 'page'))} {c.page}")
+        where.append(f"{esc(t(lang, 'page'))} {c.page}")
     if c.section:
-        meta.append(f"{esc(t(lang, 'section'))} „{esc(c.section)}“")
+        where.append(f"{esc(t(lang, 'section'))} „{esc(c.section)}“")
     link = ""
     href = safe_href(c.url)
     if href:
@@ -161,11 +179,9 @@ def _source_item(c: Citation, lang: Lang) -> str:
             f'{esc(label)} <span class="lotse-muted">{esc(t(lang, "new_tab"))}</span></a></p>'
         )
     return (
-        f'<li class="lotse-source" data-n="{c.n}" data-source="{esc(c.source)}">'
-        f'<h3><span class="lotse-n">[{c.n}]</span> {esc(c.title)}</h3>'
-        f'<p class="lotse-meta">{" · ".join(meta)}</p>'
-        f"<blockquote>„{_marked_quote(c)}“</blockquote>"
-        f'{link}<p class="lotse-file">{esc(c.source)}</p></li>'
+        f'<li class="lotse-quote" data-n="{c.n}"><p class="lotse-quote-meta"><span class="lotse-n">[{c.n}]</span> '
+        f'{" · ".join(where)}</p>'
+        f"<blockquote>„{_marked_quote(c)}“</blockquote>{link}</li>"
     )
 
 
