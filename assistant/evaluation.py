@@ -18,7 +18,7 @@ Report (JSON, one object)::
      "abstention": {"out_of_scope_abstained", "answerable_abstained"},
      "answers": {"n", "citations_valid", "sentences_verbatim", "phrase_in_answer", "phrase_in_first_quote",
                  "quotes_per_answer", "non_prose_quotes", "unsupported_sentences"},
-     "by_split": {split: {"answerable", "hit@5", "answers": {...as above}}}   (only for sets with a "split" field)
+     "by_split": {split: {"answerable", "hit@5", "mrr@10", "answers": {...as above}}}   (only for sets with a "split" field)
      "latency_ms": {"retrieval_p50", "retrieval_p95", "answer_p50", "answer_p95"},
      "misses": [{"id", "question", "expected", "top"}]}
 
@@ -112,7 +112,7 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
     followup_hits: list[bool] = []
     standalone_hits: list[bool] = []
     answer_rows: list[dict[str, Any]] = []  # one per answered question: what the user read
-    split_hits: dict[str, list[bool]] = defaultdict(list)
+    split_ranks: dict[str, list[int | None]] = defaultdict(list)
 
     retriever.snapshot()  # build the lexical index before timing anything
     for item in items:
@@ -147,7 +147,7 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
                 )
         if answerable and item.get("split"):
             rank = ranks[item["id"]]
-            split_hits[item["split"]].append(rank is not None and rank <= 5)
+            split_ranks[item["split"]].append(rank)
         if answers:
             t1 = time.perf_counter()
             answer = chat.answer(item["question"], history)
@@ -190,11 +190,12 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
         "answers": _answer_metrics(answer_rows),
         "by_split": {
             split: {
-                "answerable": len(hits),
-                "hit@5": rate(hits),
+                "answerable": len(rs),
+                "hit@5": metrics(rs)["hit@5"] if rs else None,
+                "mrr@10": metrics(rs)["mrr@10"] if rs else None,
                 "answers": _answer_metrics([r for r in answer_rows if r["split"] == split]),
             }
-            for split, hits in sorted(split_hits.items())
+            for split, rs in sorted(split_ranks.items())
         },
         "latency_ms": {
             "retrieval_p50": round(statistics.median(retrieval_ms), 1) if retrieval_ms else None,
@@ -317,7 +318,7 @@ def format_report(report: dict[str, Any]) -> str:
     for split, m in report.get("by_split", {}).items():
         sa = m["answers"]
         lines.append(
-            f"  Teil {split}: n={m['answerable']} hit@5 {m['hit@5']}  in der Antwort "
+            f"  Teil {split}: n={m['answerable']} hit@5 {m['hit@5']} MRR@10 {m['mrr@10']}  in der Antwort "
             f"{sa['phrase_in_answer']}  im ersten Zitat {sa['phrase_in_first_quote']}  "
             f"Zitate je Antwort {sa['quotes_per_answer']}  keine Prosa {sa['non_prose_quotes']}"
         )

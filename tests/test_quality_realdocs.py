@@ -3,7 +3,8 @@
 The floors sit a little below what the whole search measured when they were set (2026-12-04, convex fusion,
 index of every file in ../shared/realdocs, k=10): development split hit@5 0.820 / 0.839, MRR@10 0.694 / 0.713
 (chunker c1 / c2), answerable questions refused 0.0 / 0.005; held-apart test split hit@5 0.825 / 0.825,
-MRR@10 0.737 / 0.774. The issue's targets (test split
+MRR@10 0.737 / 0.774. Raised 2026-12-05 (chunker c4, dense-only confidence): dev hit@5 0.885, MRR@10 0.778,
+refused 0.018, out-of-scope declined 0.86; test hit@5 0.85, MRR@10 0.75. The issue's targets (test split
 hit@5 0.95, MRR@10 0.85) are tracked in ``python -m benchmarks quality``, not here. Settings are chosen on the
 development split only; the test split is only measured.
 
@@ -35,8 +36,10 @@ def measure(services: Any, split: str) -> dict[str, float]:
     chat = services.chat
     ranks: list[int | None] = []
     refused: list[bool] = []
+    declined: list[bool] = []
     for item in items:
         if item["kind"] == "out_of_scope":
+            declined.append(chat.answer(item["question"]).abstained)
             continue
         hits = chat.search(item["question"], [], k=10).hits
         ranks.append(next((r for r, h in enumerate(hits, start=1) if is_hit(h, item)), None))
@@ -47,19 +50,21 @@ def measure(services: Any, split: str) -> dict[str, float]:
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr@10": sum(1 / r for r in ranks if r is not None) / n,
         "refused": sum(refused) / n,
+        "declined": sum(declined) / max(1, len(declined)),
     }
 
 
 def test_development_split_floors(real_services) -> None:  # type: ignore[no-untyped-def]
     m = measure(real_services, "dev")
     assert m["n"] >= 200, m
-    assert m["hit@5"] >= 0.78, m
-    assert m["mrr@10"] >= 0.66, m
+    assert m["hit@5"] >= 0.85, m
+    assert m["mrr@10"] >= 0.74, m
     assert m["refused"] <= 0.03, m  # answerable questions must not be refused (issue: 22% on the fact sheets)
+    assert m["declined"] >= 0.8, m  # out of scope, German and English (0.55 before the dense-only confidence)
 
 
 def test_test_split_floors(real_services) -> None:  # type: ignore[no-untyped-def]
     m = measure(real_services, "test")
     assert m["n"] >= 35, m
-    assert m["hit@5"] >= 0.77, m
-    assert m["mrr@10"] >= 0.68, m
+    assert m["hit@5"] >= 0.8, m
+    assert m["mrr@10"] >= 0.7, m
