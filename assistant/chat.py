@@ -561,22 +561,3 @@ def _passage_text(hit: ScoredChunk) -> str:
 def _leaks_system_prompt(text: str) -> bool:
     lines = [ln.strip() for ln in SYSTEM_PROMPT_DE.splitlines() if len(ln.strip()) > 40]
     return any(ln[:60] in text for ln in lines)
-
-
-def render_answer_text(result: AnswerResult) -> str:
-    """Plain-text rendering for the CLI: answer, notices, numbered sources."""
-    out = [result.answer]
-    for notice in result.notices:
-        out.append(f"Hinweis: {notice}")
-    if result.citations:
-        out.append("")
-        out.append("Quellen:")
-        for c in result.citations:
-            meta = ", ".join(p for p in (c.publisher, str(c.year) if c.year else "") if p)
-            page = f", S. {c.page}" if c.page else ""
-            section = f", Abschnitt „{c.section}“" if c.section else ""
-            out.append(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}{page}{section} – {c.source}")
-            out.append(f"    „{c.quote}“")
-    mode = "Sprachmodell" if result.mode == "llm" else "extraktiv, ohne Sprachmodell"
-    out.append(f"\n(Modus: {mode}{', Ausweichantwort' if result.fallback else ''})")
-    return "\n".join(out)
