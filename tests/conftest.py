@@ -77,6 +77,32 @@ def make_services(index_dir: Path, embedder, **settings_kw):  # type: ignore[no-
 
 
 @pytest.fixture(scope="session")
+def hash_embedder():  # type: ignore[no-untyped-def]
+    """The model-free stand-in (tests/support/fake_embedder.py): exact scores from shared words."""
+    from tests.support.fake_embedder import HashEmbedder
+
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def hash_corpus_index_dir(tmp_path_factory: pytest.TempPathFactory, hash_embedder) -> Path:  # type: ignore[no-untyped-def]
+    """The sample corpus indexed with the hash embedder: 2-3 s instead of the real model's ~45 s on two cores,
+    for tests that need passages and citations but not meaning. Treat as read-only."""
+    index = tmp_path_factory.mktemp("hash-corpus-index")
+    services = make_services(index, hash_embedder)
+    report = services.pipeline().run([CORPUS])
+    assert not report.failed, report.failed
+    services.store.reopen()
+    return index
+
+
+@pytest.fixture(scope="session")
+def hash_corpus_services(hash_corpus_index_dir: Path, hash_embedder):  # type: ignore[no-untyped-def]
+    """Services over the hash-embedded corpus index, extractive mode (no LLM), no rate limit."""
+    return make_services(hash_corpus_index_dir, hash_embedder, rate_limit=0)
+
+
+@pytest.fixture(scope="session")
 def corpus_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
     """The sample corpus ingested once per session. Treat as read-only: copy it to change it."""
     index = tmp_path_factory.mktemp("corpus-index")
