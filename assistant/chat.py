@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,6 +112,14 @@ UNSUPPORTED_NOTICE = {
     "Quelle.",
     "en": "{n} sentence(s) removed: numbers, dates or names in them stand in none of the cited sources.",
 }
+WITHHELD_NOTICE = {
+    "de": "Die Antwort wurde zurückgehalten, weil sie interne Anweisungen enthielt.",
+    "en": "The answer was withheld because it contained internal instructions.",
+}
+INVALID_CITATIONS_NOTICE = {
+    "de": "Nicht existierende Quellenangaben wurden entfernt: {numbers}",
+    "en": "Citations of sources that do not exist were removed: {numbers}",
+}
 BUSY = (
     "Der Lotse ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
     "The Lotse is busy right now. Please try again in a few seconds.",
@@ -175,6 +183,24 @@ class AnswerStream:
                 self._release()
 
 
+def collect(events: Iterable[ChatEvent]) -> AnswerResult:
+    """Drain a chat event stream into its answer. Every channel that does not show tokens as they come
+    (``answer()``, the JSON API, the OpenAI endpoint) goes through here; the stream is closed in any case, so its
+    answer slot is released also when a step raises."""
+    result: AnswerResult | None = None
+    try:
+        for event in events:
+            if event.type == "done":
+                result = event.data
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+    if result is None:  # a stream always ends with "done" unless it raised
+        raise RuntimeError("chat event stream ended without an answer")
+    return result
+
+
 class ChatService:
     """Answers questions from the indexed documents.
 
@@ -234,14 +260,11 @@ class ChatService:
         history: Sequence[dict[str, str]] | None = None,
         filters: Filters | None = None,
         *,
+        language: str | None = None,
         max_quotes: int | None = None,
     ) -> AnswerResult:
-        result: AnswerResult | None = None
-        for event in self.stream(question, history, filters, max_quotes=max_quotes):
-            if event.type == "done":
-                result = event.data
-        assert result is not None
-        return result
+        """The whole answer at once; ``language`` as for `stream` (None: the question's language)."""
+        return collect(self.stream(question, history, filters, language=language, max_quotes=max_quotes))
 
     def stream(
         self,
@@ -464,7 +487,7 @@ class ChatService:
         if CANARY in raw or _leaks_system_prompt(raw):
             yield ChatEvent("reset", None)
             result = self._abstain(question, search_query, retrieval, lang)
-            result.notices.append("Die Antwort wurde zurückgehalten, weil sie interne Anweisungen enthielt.")
+            result.notices.append(WITHHELD_NOTICE[lang])
             return result
         cleaned = sanitize_model_output(raw)
         why = degenerate_reason(cleaned, question)
@@ -508,10 +531,7 @@ class ChatService:
             yield ChatEvent("token", checked.text)
         notices = []
         if checked.invalid:
-            notices.append(
-                "Nicht existierende Quellenangaben wurden entfernt: "
-                + ", ".join(f"[{n}]" for n in checked.invalid)
-            )
+            notices.append(INVALID_CITATIONS_NOTICE[lang].format(numbers=", ".join(f"[{n}]" for n in checked.invalid)))
         if unsupported:
             notices.append(UNSUPPORTED_NOTICE[lang].format(n=unsupported))
         return AnswerResult(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings, load_settings
-from assistant.errors import LotseError
+from assistant.errors import LotseError, public_error
 
 log = logging.getLogger("lotse")
 
@@ -158,30 +158,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         return int(handler(args, settings) or EXIT_OK)
-    except LotseError as e:
-        msg = e.localized(args.lang)
-        if args.json:
-            sys.stdout.write(json.dumps({"error": msg, "code": e.code}, ensure_ascii=False) + "\n")
-        else:
-            sys.stderr.write(f"Fehler: {msg}\n" if args.lang == "de" else f"Error: {msg}\n")
-        return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("Abgebrochen.\n")
         return 130
     except Exception as e:  # last line of defence: no traceback for users, full detail in the log
-        log.debug("unexpected error", exc_info=True)
-        text = (
-            f"Unerwarteter Fehler ({type(e).__name__}: {e}). Mit -v erneut ausführen für Details."
-            if args.lang == "de"
-            else f"Unexpected error ({type(e).__name__}: {e}). Run again with -v for details."
-        )
-        if args.verbose:
-            logging.getLogger("lotse").exception("unexpected error")
-        if args.json:
-            sys.stdout.write(json.dumps({"error": text, "code": "internal"}, ensure_ascii=False) + "\n")
-        else:
-            sys.stderr.write(text + "\n")
+        if args.verbose and not isinstance(e, LotseError):
+            log.exception("unexpected error")
+        _report_failure(args, e)
         return EXIT_ERROR
+
+
+def _report_failure(args: argparse.Namespace, error: Exception) -> None:
+    """The public text every channel shows for this failure; below it (``detail`` with ``--json``) what the
+    operator running the command needs beyond it: a backend's full message, or the exception of a bug."""
+    public = public_error(error)
+    text = public.text(args.lang)
+    if isinstance(error, LotseError):
+        detail: str | None = error.localized(args.lang)
+    else:
+        rerun = "Mit -v erneut ausführen für Details." if args.lang == "de" else "Run again with -v for details."
+        detail = f"{type(error).__name__}: {error}. {rerun}"
+    if detail == text:
+        detail = None
+    if args.json:
+        payload = {"error": text, "code": public.code} | ({"detail": detail} if detail else {})
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        lead = "Fehler" if args.lang == "de" else "Error"
+        sys.stderr.write(f"{lead}: {text}\n" + (f"{detail}\n" if detail else ""))
 
 
 if __name__ == "__main__":  # pragma: no cover

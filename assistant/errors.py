@@ -1,9 +1,11 @@
 """One error tree for the whole Lotse.
 
 Every error carries a German message a user can act on (``str(err)``) and an English one (``err.message_en``).
-The CLI and the logs show them as they are. Public front ends (widget, web chat, API) show ``err.public(lang)``:
-for failures of the backends the detailed message names internal URLs and exception texts, which are for the
-operator, so those classes have a short public text instead. The HTTP layer maps classes to status codes.
+For failures of the backends that message names internal URLs and exception texts, which are for the operator,
+so those classes have a short public text instead (``err.public(lang)``). Every channel (web UI, widget and API,
+OpenAI endpoint, CLI) turns any exception into words with `public_error`, so the same failure reads the same
+everywhere, and an exception outside this tree is an internal error there; the logs keep the details, and the
+CLI, run by operators, prints them below the public text. The HTTP layer maps classes to status codes.
 
     LotseError
     ├── ConfigError                    settings unusable (bad URL, missing model name, ...)
@@ -34,6 +36,8 @@ operator, so those classes have a short public text instead. The HTTP layer maps
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class LotseError(Exception):
@@ -179,3 +183,29 @@ class LLMResponseError(LLMError):
     code = "llm_bad_response"
     public_text = ("Das Sprachmodell hat eine unbrauchbare Antwort geliefert.",
                    "The language model returned an unusable answer.")
+
+
+#: What the public reads for a failure outside the tree above (a bug); the details go to the log.
+INTERNAL_TEXT = (
+    "Interner Fehler. Bitte versuchen Sie es erneut; bleibt der Fehler, melden Sie ihn der Redaktion.",
+    "Internal error. Please try again; if it persists, tell the editors.",
+)
+
+
+@dataclass(frozen=True)
+class PublicError:
+    """A failure as every channel shows it: a stable ``code`` and the public text in German and English."""
+
+    code: str
+    de: str
+    en: str
+
+    def text(self, lang: str = "de") -> str:
+        return self.en if lang == "en" else self.de
+
+
+def public_error(error: BaseException) -> PublicError:
+    """The one mapping from any exception to what a user may read (no internal URLs, no exception texts)."""
+    if isinstance(error, LotseError):
+        return PublicError(error.code, error.public("de"), error.public("en"))
+    return PublicError("internal", *INTERNAL_TEXT)

@@ -106,12 +106,8 @@ def sse_lines(events: AnswerStream, lang: str) -> Iterator[str]:
         for event in events:
             data = result_payload(event.data) if event.type == "done" else event.data
             yield sse(event.type, data)
-    except LotseError as e:
+    except Exception as e:  # noqa: BLE001 - the stream has started: the failure goes out as its last event
         yield sse("error", error_payload(e, lang))
-    except Exception:
-        log.exception("answer stream failed")
-        yield sse("error", {"error": "Interner Fehler beim Beantworten. Bitte erneut versuchen.",
-                            "error_en": "Internal error while answering. Please try again.", "code": "internal"})
     finally:
         events.close()
 
@@ -176,7 +172,9 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
     @router.post("/api/ask", tags=["api"], summary="Frage beantworten (JSON)")
     def ask(req: AskRequest) -> dict[str, Any]:
         filters = Filters.parse(req.filters)
-        result = services.chat.answer(req.question, _history(req), filters, max_quotes=req.max_quotes)
+        result = services.chat.answer(
+            req.question, _history(req), filters, language=req.lang, max_quotes=req.max_quotes
+        )
         return result_payload(result)
 
     @router.post("/api/chat", tags=["api"], summary="Frage beantworten (Server-Sent Events)",

@@ -1,4 +1,7 @@
-"""One place that maps Lotse errors to HTTP statuses and a JSON body with German and English text."""
+"""One place that maps errors to HTTP statuses and a JSON body with German and English text.
+
+The text is `assistant.errors.public_error`'s, the same the web UI and the CLI show for the same failure.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from assistant.errors import (
     RetrievalError,
     StoreUnavailableError,
     UnsupportedFormatError,
+    public_error,
 )
 
 log = logging.getLogger(__name__)
@@ -48,15 +52,19 @@ STATUS: list[tuple[type[LotseError], int]] = [
 ]
 
 
-def status_for(error: LotseError) -> int:
-    return next(code for cls, code in STATUS if isinstance(error, cls))
+def status_for(error: BaseException) -> int:
+    return next((code for cls, code in STATUS if isinstance(error, cls)), 500)
 
 
-def error_payload(error: LotseError, lang: str = "de") -> dict[str, Any]:
-    """The JSON error body; backend failures show their short public text (the details go to the log)."""
-    if error.public_text is not None:
+def error_payload(error: BaseException, lang: str = "de") -> dict[str, Any]:
+    """The JSON error body; backend failures show their short public text and a bug the internal-error text
+    (the details go to the log)."""
+    if not isinstance(error, LotseError):
+        log.error("unexpected error", exc_info=error)
+    elif error.public_text is not None:
         log.warning("%s: %s", error.code, error.message)
-    return {"error": error.public(lang), "error_en": error.public("en"), "code": error.code}
+    public = public_error(error)
+    return {"error": public.text(lang), "error_en": public.en, "code": public.code}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -64,6 +72,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def lotse_error(request: Request, exc: LotseError) -> JSONResponse:
         headers = {"Retry-After": "10"} if isinstance(exc, RateLimitError) else None
         return JSONResponse(error_payload(exc), status_code=status_for(exc), headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette still re-raises after sending this (the server logs it); the client gets the same JSON shape.
+        return JSONResponse(error_payload(exc), status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,9 +17,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from assistant.chat import AnswerResult, AnswerStream
+from assistant.chat import AnswerResult, AnswerStream, collect
 from assistant.citations import sources_text
-from assistant.errors import InputError, LotseError
+from assistant.errors import InputError
 from assistant.services import Services
 from assistant.web.api import closing_stream
 from assistant.web.errors import error_payload
@@ -91,14 +91,7 @@ def build_openai_router(services: Services) -> APIRouter:
                 closing_stream(_stream(events, completion_id, created), events), media_type="text/event-stream",
                 headers={"Cache-Control": "no-store"},
             )
-        result: AnswerResult | None = None
-        try:
-            for event in events:
-                if event.type == "done":
-                    result = event.data
-        finally:
-            events.close()
-        assert result is not None
+        result = collect(events)
         return {
             "id": completion_id,
             "object": "chat.completion",
@@ -132,17 +125,12 @@ def _stream(events: AnswerStream, completion_id: str, created: int) -> Iterator[
     out in pieces once it is final."""
     yield _chunk(completion_id, created, {"role": "assistant", "content": ""})
     try:
-        result: AnswerResult | None = None
-        for event in events:
-            if event.type == "done":
-                result = event.data
-        assert result is not None
+        result = collect(events)
+    except Exception as e:  # noqa: BLE001 - any failure ends the stream with an error and [DONE], never mid-air
+        yield f"data: {json.dumps({'error': error_payload(e)}, ensure_ascii=False)}\n\n"
+    else:
         text = result.answer + source_list(result)
         for i in range(0, len(text), 64):
             yield _chunk(completion_id, created, {"content": text[i : i + 64]})
         yield _chunk(completion_id, created, {}, "stop", sources=_sources(result))
-    except LotseError as e:
-        yield f"data: {json.dumps({'error': error_payload(e)}, ensure_ascii=False)}\n\n"
-    finally:
-        events.close()
     yield "data: [DONE]\n\n"

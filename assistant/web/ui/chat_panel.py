@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.chat import AnswerResult
-from assistant.errors import LotseError, RateLimitError
+from assistant.errors import INTERNAL_TEXT, LotseError, PublicError, public_error
 from assistant.retrieval.filters import Filters
 from assistant.services import Services
 from assistant.text import guess_language
@@ -247,10 +247,8 @@ class ChatPanel:
                 question, history_of(turns, self.services.settings.max_history_turns), filters,
                 language="en" if lang == "en" else None,
             )
-        except RateLimitError:
-            stream, error = None, t(msg_lang, "err_busy")
         except LotseError as e:
-            stream, error = None, e.public(msg_lang)
+            stream, error = None, public_error(e).text(msg_lang)
         if stream is not None:
             parts: list[str] = []
             last = 0.0
@@ -273,26 +271,21 @@ class ChatPanel:
                         yield skip, skip, skip, skip, notice_html(notices, msg_lang), skip, skip, skip
                     elif event.type == "done":
                         result = event.data
-            except RateLimitError:
-                error = t(msg_lang, "err_busy")
-            except LotseError as e:
-                error = e.public(msg_lang)
-            except Exception:
-                log.exception("web UI: answering failed")
-                error = t(msg_lang, "err_internal")
+            except Exception as e:  # noqa: BLE001 - the page shows the public text, the log the details
+                if not isinstance(e, LotseError):
+                    log.exception("web UI: answering failed")
+                error = public_error(e).text(msg_lang)
             finally:
                 stream.close()
         if result is None:
-            messages[-1] = {
-                "role": "assistant",
-                "content": "⚠️ " + md_safe(error or t(msg_lang, "err_internal")),
-            }
+            error = error or PublicError("internal", *INTERNAL_TEXT).text(msg_lang)
+            messages[-1] = {"role": "assistant", "content": "⚠️ " + md_safe(error)}
             yield (
                 messages,
                 question,
                 skip,
                 skip,
-                notice_html([error or t(msg_lang, "err_internal")], msg_lang, error=True),
+                notice_html([error], msg_lang, error=True),
                 skip,
                 skip,
                 skip,

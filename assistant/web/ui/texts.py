@@ -158,16 +158,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Only question, answer, rating, comment, sources and time are stored – no personal data. "
         "Entries are deleted after {days} days.",
     ),
-    # errors
-    "err_internal": (
-        "Interner Fehler beim Beantworten. Bitte versuchen Sie es erneut; bleibt der Fehler, melden Sie ihn der "
-        "Redaktion.",
-        "Internal error while answering. Please try again; if it persists, tell the editors.",
-    ),
-    "err_busy": (
-        "Der Lotse ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
-        "The Lotse is busy right now. Please try again in a few seconds.",
-    ),
+    # errors (a failure while answering reads as assistant.errors.public_error says, as on every channel)
     "err_empty": ("Bitte eine Frage eingeben.", "Please enter a question."),
     "err_rate": (
         "Zu viele Anfragen. Bitte in {seconds} Sekunden erneut versuchen.",
