@@ -60,7 +60,8 @@ def test_english_question_gets_english_frame(corpus_services) -> None:  # type: 
         "How can municipalities finance the operation after the funding ends?"
     )
     assert result.language == "en"
-    assert result.answer.splitlines()[0].startswith("Verbatim excerpts") or result.abstained
+    assert not result.abstained, result.answer  # the corpus answers this (Anschlussfinanzierung)
+    assert result.answer.splitlines()[0].startswith("Verbatim excerpts")
 
 
 def test_followup_uses_previous_topic(hash_corpus_services) -> None:  # type: ignore[no-untyped-def]
