@@ -59,11 +59,18 @@ def test_set_has_the_promised_shape() -> None:
 
 
 @cache
+def _pdf(path: Path):  # type: ignore[no-untyped-def]
+    """One reader per PDF: opening a large one again for each of its pages cost seconds across the set."""
+    import pypdf
+
+    return pypdf.PdfReader(path)
+
+
+@cache
 def _text(path: Path, page: int | None) -> str:
     if path.suffix == ".pdf":
-        import pypdf
-
-        return norm(pypdf.PdfReader(path).pages[page - 1].extract_text() or "")
+        assert page is not None
+        return norm(_pdf(path).pages[page - 1].extract_text() or "")
     return norm(path.read_text(encoding="utf-8"))
 
 

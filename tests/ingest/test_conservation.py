@@ -28,6 +28,8 @@ def test_every_real_pdf_is_measured(realdocs_dir):
     assert found == REALDOCS_PDFS or not REALDOCS_PDFS  # the parametrised cases below cover every one
 
 
+# Parsing every real PDF twice over takes about 30 s on two cores, half of what `make test-fast` may take.
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", REALDOCS_PDFS or ["(missing)"])
 def test_real_pdf_conserves_its_words(rel, realdocs_dir):
     path = realdocs_dir / rel
@@ -39,6 +41,7 @@ def test_real_pdf_conserves_its_words(rel, realdocs_dir):
     assert count == row["pages"] == len(pages)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", REALDOCS_PDFS or ["(missing)"])
 def test_real_pdf_account_adds_up(rel, realdocs_dir):
     doc = load_file(realdocs_dir / rel)
