@@ -12,16 +12,17 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant import commands
+from assistant.commands import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Handler
 from assistant.config import Settings, load_settings
 from assistant.errors import LotseError, public_error
 
-log = logging.getLogger("lotse")
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("lotse")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="Ausführliches Log / verbose log")
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Handler, *, help: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose parsed arguments carry their handler (``args.handler``)."""
+    p = sub.add_parser(name, help=help)
+    p.set_defaults(handler=handler)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lotse",
@@ -40,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
 
-    p = sub.add_parser("ingest", help="Dokumente indexieren (inkrementell) / index documents (incremental)")
+    p = _command(sub, "ingest", commands.cmd_ingest,
+                 help="Dokumente indexieren (inkrementell) / index documents (incremental)")
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="Dateien, Ordner oder Web-Adressen (Sitemap oder Startseite) / files, folders or URLs")
     p.add_argument("--max-pages", type=int, metavar="N",
@@ -51,17 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Aus dem Ordner entfernte Dateien nicht löschen / keep documents whose file is gone")
     _common(p)
 
-    p = sub.add_parser("sync", help="Alle Web-Quellen abgleichen / re-sync every web source")
+    p = _command(sub, "sync", commands.cmd_sync,
+                 help="Alle Web-Quellen abgleichen / re-sync every web source")
     _common(p)
 
-    p = sub.add_parser("search", help="Passagen suchen / search passages")
+    p = _command(sub, "search", commands.cmd_search, help="Passagen suchen / search passages")
     p.add_argument("query", metavar="FRAGE")
     p.add_argument("--k", type=int, default=5, help="Anzahl Treffer / number of results (1-50)")
     p.add_argument("--factor", action="append", default=[], help="Erfolgsfaktor-Filter / factor filter")
     p.add_argument("--doc-type", action="append", default=[], help="Dokumenttyp-Filter / document type filter")
     _common(p)
 
-    p = sub.add_parser("ask", help="Frage mit Quellen beantworten / answer a question with citations")
+    p = _command(sub, "ask", commands.cmd_ask,
+                 help="Frage mit Quellen beantworten / answer a question with citations")
     p.add_argument("query", metavar="FRAGE")
     p.add_argument("--factor", action="append", default=[], help="Erfolgsfaktor-Filter / factor filter")
     p.add_argument("--doc-type", action="append", default=[], help="Dokumenttyp-Filter / document type filter")
@@ -71,53 +84,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
 
-    p = sub.add_parser("eval", help="Qualität messen / measure retrieval and answer quality")
+    p = _command(sub, "eval", commands.cmd_eval,
+                 help="Qualität messen / measure retrieval and answer quality")
     p.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
     p.add_argument("--k", type=int, default=10, help="Tiefe für MRR / depth for MRR")
     p.add_argument("--no-answers", action="store_true", help="Nur Retrieval messen / retrieval only")
     _common(p)
 
-    p = sub.add_parser("check", help="Projektplan prüfen (Verstetigungs-Check) / check a project plan")
+    p = _command(sub, "check", commands.cmd_check,
+                 help="Projektplan prüfen (Verstetigungs-Check) / check a project plan")
     p.add_argument("plan", type=Path, metavar="PLAN_FILE")
     p.add_argument("--out", type=Path, help="Bericht als .md oder .docx / report as .md or .docx")
     p.add_argument("--topic", action="append", default=[],
                    help="Thema für zitierte Bausteine, mehrfach möglich / topic for cited building blocks")
     _common(p)
 
-    p = sub.add_parser("eval-check", help="Verstetigungs-Check messen / measure the plan check")
+    p = _command(sub, "eval-check", commands.cmd_eval_check,
+                 help="Verstetigungs-Check messen / measure the plan check")
     p.add_argument("plans", type=Path, metavar="PLANS_DIR", help="Ordner mit labels.jsonl / folder with labels.jsonl")
     p.add_argument("--errors", action="store_true", help="Abweichungen auflisten / list disagreements")
     p.add_argument("--no-dense", action="store_true", help="Ohne Embeddings / lexical matching only")
     _common(p)
 
-    p = sub.add_parser("status", help="Zustand des Index / index status")
+    p = _command(sub, "status", commands.cmd_status, help="Zustand des Index / index status")
     _common(p)
 
-    p = sub.add_parser("show", help="Dokument, Wortbilanz und Abschnitte zeigen / show a document's account and chunks")
+    p = _command(sub, "show", commands.cmd_show,
+                 help="Dokument, Wortbilanz und Abschnitte zeigen / show a document's account and chunks")
     p.add_argument("doc", metavar="DOC", help="Quellpfad, Titel oder ID / source path, title or id")
     _common(p)
 
-    p = sub.add_parser("remove", help="Dokument löschen (DSGVO) / erase a document")
+    p = _command(sub, "remove", commands.cmd_remove, help="Dokument löschen (DSGVO) / erase a document")
     p.add_argument("doc", metavar="DOC", help="Quellpfad, Titel oder ID / source path, title or id")
     _common(p)
 
-    p = sub.add_parser("sources", help="Web-Quellen auflisten oder entfernen / list or remove web sources")
+    p = _command(sub, "sources", commands.cmd_sources,
+                 help="Web-Quellen auflisten oder entfernen / list or remove web sources")
     p.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
     p.add_argument("source", nargs="?", metavar="ID", help="ID oder URL der Web-Quelle / web source id or URL")
     _common(p)
 
-    p = sub.add_parser("feedback", help="Rückmeldungen ansehen / review feedback")
+    p = _command(sub, "feedback", commands.cmd_feedback, help="Rückmeldungen ansehen / review feedback")
     p.add_argument("--limit", type=int, default=50)
     _common(p)
 
-    p = sub.add_parser(
-        "token-hash",
-        help="Hash des Redaktions-Passworts für LOTSE_EDITOR_TOKEN_FILE / hash the editors' password",
-    )
+    p = _command(sub, "token-hash", commands.cmd_token_hash,
+                 help="Hash des Redaktions-Passworts für LOTSE_EDITOR_TOKEN_FILE / hash the editors' password")
     p.add_argument("--new", action="store_true", help="neues Zufallspasswort erzeugen / generate a new password")
     _common(p)
 
-    p = sub.add_parser("serve", help="Web-App starten / serve the web app")
+    p = _command(sub, "serve", commands.cmd_serve, help="Web-App starten / serve the web app")
     p.add_argument("--host", help="Adresse / bind address (LOTSE_HOST)")
     p.add_argument("--port", type=int, help="Port (LOTSE_PORT)")
     _common(p)
@@ -135,13 +151,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(**overrides)
 
 
-def _emit(args: argparse.Namespace, payload: dict[str, Any], human: Callable[[], None]) -> None:
-    if args.json:
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-    else:
-        human()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -152,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("bm25s", "chromadb", "httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from assistant import commands
-
-    handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
+    handler: Handler = args.handler
     try:
         settings = _settings(args)
         return int(handler(args, settings) or EXIT_OK)

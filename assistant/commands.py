@@ -1,4 +1,8 @@
-"""Handlers of the `lotse` subcommands: parse nothing, print results, return an exit code."""
+"""Handlers of the `lotse` subcommands: parse nothing, print results, return an exit code.
+
+`assistant.cli` builds the parser and gives each subcommand its handler (``set_defaults(handler=cmd_…)``); the
+handlers call the library and print through `emit`, which writes exactly one JSON object under ``--json``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.citations import sources_text
-from assistant.cli import EXIT_ERROR, EXIT_OK, _emit
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.retrieval.filters import Filters
@@ -18,6 +22,19 @@ from assistant.services import build_services
 
 if TYPE_CHECKING:
     from assistant.chat import AnswerResult
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+#: A subcommand: parsed arguments and settings in, exit code out.
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def emit(args: argparse.Namespace, payload: dict[str, Any], human: Callable[[], None]) -> None:
+    """The result: one JSON object on stdout with ``--json``, otherwise the human form ``human`` prints."""
+    if args.json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        human()
 
 
 def _out(text: str = "") -> None:
@@ -103,7 +120,7 @@ def _report_ingest(args: argparse.Namespace, settings: Settings, report: Any, we
                 f"(304), {len(site['gone'])} nicht mehr vorhanden, {site['requests']} Anfragen."
             )
 
-    _emit(args, payload, human)
+    emit(args, payload, human)
     nothing_done = report.failed and not (report.added or report.updated or report.unchanged or report.removed)
     return EXIT_ERROR if nothing_done and report.documents == 0 else EXIT_OK
 
@@ -139,7 +156,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             _out(f"    Quelle: {hit.chunk.source}")
             _out("    " + hit.chunk.text[:400].replace("\n", " ") + ("…" if len(hit.chunk.text) > 400 else ""))
 
-    _emit(args, payload, human)
+    emit(args, payload, human)
     return EXIT_OK
 
 
@@ -165,7 +182,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         _out(f"Letzter Ingest: {last or 'nie'}")
         _out(f"Sprachmodell: {payload['llm'] or 'keins (extraktive Antworten)'}")
 
-    _emit(args, payload, human)
+    emit(args, payload, human)
     return EXIT_OK
 
 
@@ -216,7 +233,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             _out(f"\n[{c.chunk_index + 1}] {page} – {c.section or '(ohne Abschnitt)'}")
             _out(c.text)
 
-    _emit(args, payload, human)
+    emit(args, payload, human)
     return EXIT_OK
 
 
@@ -229,7 +246,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
             f"No document '{args.doc}' in the index. 'lotse status' lists the sources.",
         )
     payload = {"removed": removed.source, "title": removed.title, "chunks": services.store.count()}
-    _emit(args, payload, lambda: _out(f"Entfernt: {removed.source} ({removed.title}). Keine Abschnitte mehr abrufbar."))
+    emit(args, payload, lambda: _out(f"Entfernt: {removed.source} ({removed.title}). Keine Abschnitte mehr abrufbar."))
     return EXIT_OK
 
 
@@ -243,7 +260,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
             raise InputError("Welche Web-Quelle? 'lotse sources' listet ihre IDs.",
                              "Which web source? 'lotse sources' lists their ids.")
         result = editor.remove_source(args.source)
-        _emit(args, result, lambda: _out(
+        emit(args, result, lambda: _out(
             f"Entfernt: {result['removed']} ({len(result['documents_erased'])} Dokumente gelöscht)."))
         return EXIT_OK
     sources = editor.sources()
@@ -254,14 +271,14 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         for src in sources:
             _out(f"{src['id']}  {src['url']}  {src['documents']} Dokumente, letzter Sync {src['last_sync'] or '–'}")
 
-    _emit(args, {"sources": sources}, human)
+    emit(args, {"sources": sources}, human)
     return EXIT_OK
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     result = services.chat.answer(args.query, filters=_filters(args), max_quotes=args.quotes)
-    _emit(args, result.to_contract(), lambda: _out(answer_text(result)))
+    emit(args, result.to_contract(), lambda: _out(answer_text(result)))
     return EXIT_OK
 
 
@@ -280,14 +297,34 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     services = build_services(settings)
     report = run_eval(services, args.questions, k=args.k, answers=not args.no_answers)
-    _emit(args, report, lambda: _out(format_report(report)))
+    emit(args, report, lambda: _out(format_report(report)))
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.check import run_check_cli
+    """`lotse check PLAN_FILE [--out FILE.md|FILE.docx] [--json] [--topic T ...] [--lang en]`."""
+    from assistant.check import read_plan_file, render_text, run_check
+    from assistant.check.export import check_out_path, write_report
+    from assistant.check.texts import tr
 
-    return run_check_cli(args, settings)
+    if args.out is not None:
+        check_out_path(args.out, args.plan)  # refuse a bad --out before the slow part
+    plan = read_plan_file(args.plan)
+    services = build_services(settings)
+    lang = "en" if args.lang == "en" else "de"
+    report = run_check(services, plan, topics=args.topic or None, lang=lang)
+    written = write_report(report, args.out) if args.out is not None else None
+
+    def human() -> None:
+        _out(render_text(report))
+        if written is not None:
+            _out(f"\n{tr(lang, 'saved', path=written)}")
+
+    payload = report.to_contract()
+    if written is not None:
+        payload["out"] = str(written)
+    emit(args, payload, human)
+    return EXIT_OK
 
 
 def cmd_eval_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -300,7 +337,7 @@ def cmd_eval_check(args: argparse.Namespace, settings: Settings) -> int:
 
         judge = SentenceJudge(build_embedder(settings))
     report = run_check_eval(args.plans, judge=judge)
-    _emit(args, report, lambda: _out(format_check_eval(report, errors=args.errors)))
+    emit(args, report, lambda: _out(format_check_eval(report, errors=args.errors)))
     return EXIT_OK
 
 
@@ -316,7 +353,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
         for item in items:
             _out(f"{item['created_at']} {item['rating']:>12}  {item['question'][:80]}  {item.get('comment') or ''}")
 
-    _emit(args, {"summary": summary, "items": items}, human)
+    emit(args, {"summary": summary, "items": items}, human)
     return EXIT_OK
 
 
@@ -340,7 +377,7 @@ def cmd_token_hash(args: argparse.Namespace, settings: Settings) -> int:
             _out(f"Passwort / password (nur jetzt sichtbar / shown once): {token}")
         _out(digest)
 
-    _emit(args, {"hash": digest} | ({"token": token} if args.new else {}), human)
+    emit(args, {"hash": digest} | ({"token": token} if args.new else {}), human)
     return EXIT_OK
 
 
