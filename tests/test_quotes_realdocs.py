@@ -7,7 +7,6 @@ CI=true.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,16 @@ from assistant.evaluation import non_prose
 from assistant.extractive import _quotable
 from assistant.text import split_sentences
 from ingest.loaders import load_file
-from tests.conftest import REALDOCS
+from tests.conftest import REALDOCS, require_realdocs
 
 pytestmark = pytest.mark.slow
 SUFFIXES = {".pdf", ".md", ".html", ".htm", ".txt"}
 
 
 def _documents() -> list[Path]:
-    if not REALDOCS.is_dir():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"real documents missing at {REALDOCS} (CI=true): check out ../shared/realdocs")
-        pytest.skip(f"real documents not available at {REALDOCS}")
     return sorted(
         p
-        for p in REALDOCS.rglob("*")
+        for p in require_realdocs().rglob("*")
         if p.suffix.lower() in SUFFIXES and p.name not in {"README.md", "SOURCES.md"}
     )
 

@@ -7,7 +7,6 @@ against our loaders: the set measures what the ingest keeps, so it must not depe
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation import norm
-from tests.conftest import EVAL_DIR, REALDOCS
+from tests.conftest import EVAL_DIR, require_realdocs
 
 FILES = ("realdocs_dev_pdf.jsonl", "realdocs_dev_pages.jsonl")
 KINDS = {"factual", "paraphrase", "section", "number", "table", "slide", "front_matter", "compound", "out_of_scope"}
@@ -34,11 +33,7 @@ ANSWERABLE = [q for q in ITEMS if q["kind"] != "out_of_scope"]
 
 @pytest.fixture(scope="module")
 def realdocs() -> Path:
-    if not REALDOCS.is_dir():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"real documents missing at {REALDOCS} (CI=true)")
-        pytest.skip(f"real documents not available at {REALDOCS}")
-    return REALDOCS
+    return require_realdocs()
 
 
 def test_set_has_the_promised_shape() -> None:
