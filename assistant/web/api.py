@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 from assistant.chat import AnswerResult, AnswerStream
 from assistant.errors import LotseError, RateLimitError
-from assistant.feedback import FeedbackStore
 from assistant.retrieval.filters import Filters
 from assistant.services import Services
 from assistant.web.errors import error_payload
@@ -163,7 +162,6 @@ def embeddings_problem(services: Services) -> str | None:
 
 def build_router(services: Services, limits: ClientLimits | None = None) -> APIRouter:
     router = APIRouter()
-    feedback = FeedbackStore.of(services.store, services.settings)
     embeddings_check = CachedCheck(lambda: embeddings_problem(services))
 
     def _history(req: AskRequest) -> list[dict[str, str]]:
@@ -221,13 +219,8 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
         reasons: list[str] = []
         docs: dict[str, Any] = {}
         try:
-            records = services.store.documents()
-            docs = {
-                "documents": len(records),
-                "chunks": sum(d.chunk_count for d in records.values()),
-                "last_ingest": max((d.ingested_at for d in records.values()), default=None),
-            }
-            if not records:
+            docs = services.index_status()
+            if not docs["documents"]:
                 reasons.append("Der Index ist leer: 'lotse ingest corpus' ausführen.")
         except LotseError as e:
             log.warning("health: %s", e)
@@ -251,7 +244,7 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
 
     @router.post("/api/feedback", tags=["api"], status_code=201, summary="Rückmeldung zu einer Antwort")
     def post_feedback(req: FeedbackRequest) -> dict[str, str]:
-        record_id = feedback.add(
+        record_id = services.feedback.add(
             question=req.question, answer=req.answer, rating=req.rating, comment=req.comment,
             sources=req.sources, mode=req.mode,
         )

@@ -117,13 +117,9 @@ def mount_options() -> dict[str, Any]:
 def index_state(services: Services) -> dict[str, Any]:
     """Number of indexed documents and the newest ingest time, or the store's error message."""
     try:
-        records = services.store.documents()
+        return services.index_status()
     except LotseError as e:
         return {"error": e.public()}
-    return {
-        "documents": len(records),
-        "last_ingest": max((r.ingested_at for r in records.values()), default=None),
-    }
 
 
 def build_ui(services: Services, limits: ClientLimits | None = None, uploads: UploadRegistry | None = None) -> gr.Blocks:

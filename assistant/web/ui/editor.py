@@ -22,7 +22,6 @@ import gradio as gr
 
 from assistant.editing import EditorService
 from assistant.errors import LotseError
-from assistant.feedback import FeedbackStore
 from assistant.secrets import verify
 from assistant.services import Services
 from assistant.web.ui.controls import language_radio
@@ -69,7 +68,7 @@ class EditorPanel:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.store = FeedbackStore.of(services.store, services.settings)
+        self.store = services.feedback
 
     def build(self) -> None:
         self.table = gr.HTML(elem_id="lotse-ed-table")

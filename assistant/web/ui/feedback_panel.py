@@ -12,7 +12,6 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import LotseError
-from assistant.feedback import FeedbackStore
 from assistant.services import Services
 from assistant.web.security import ClientLimits, client_key_of
 from assistant.web.ui.conversation import Turn, citation_line
@@ -26,7 +25,7 @@ class FeedbackPanel:
     def __init__(self, services: Services, limits: ClientLimits) -> None:
         self.services = services
         self.limits = limits
-        self.store = FeedbackStore.of(services.store, services.settings)
+        self.store = services.feedback
 
     # -- per answer ------------------------------------------------------------------------------------
     def build_form(self) -> None:
