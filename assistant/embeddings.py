@@ -25,6 +25,10 @@ class Embedder(Protocol):
     Attributes:
         model_id: Stable identifier of model and variant, stored in the index.
         dim: Vector dimension.
+
+    An embedder may also set ``similarity_calibrated = True`` when the abstention scale of
+    `assistant.retrieval.hybrid.confidence` was measured on its similarities (the bundled e5 model); a wrapper
+    must pass it on, or the retriever falls back to the scale-free confidence.
     """
 
     model_id: str

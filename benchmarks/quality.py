@@ -212,6 +212,8 @@ class QueryCache:
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.model_id, self.dim = inner, inner.model_id, inner.dim
+        # the retriever's abstention scale follows the model (assistant.retrieval.hybrid.confidence)
+        self.similarity_calibrated = bool(getattr(inner, "similarity_calibrated", False))
         self._vectors: dict[str, np.ndarray] = {}
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
