@@ -6,13 +6,16 @@ how many of the question's (stemmed, compound-split) terms they contain, weighte
 the candidate passages (terms only in the section heading or the sentence before count at a reduced weight, so
 "Sie sollte kurz sein" under "Die Beschlussvorlage" is about the Beschlussvorlage), by whether they hold the kind
 of expression the question asks for (a date for "wann", an amount for "wie hoch", see `assistant.answer_types`),
-plus the retrieval rank of their passage; near-duplicates are skipped. The best sentence leads (the one a person
-would read out as the answer), followed by at most two supporting ones, grouped by passage in document order.
+plus the retrieval rank of their passage; near-duplicates are skipped. A list item inherits the words of the
+unfinished sentence it continues ("... gewähren, dass sie" / "einen Aktenausdruck zur Verfügung stellen,"). The best
+sentence leads (the one a person would read out as the answer), followed by at most two supporting ones, grouped by
+passage in document order; chosen sentences that follow each other on one line form one quote.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -78,6 +81,8 @@ def _terms(analyzer: GermanAnalyzer, text: str) -> set[str]:
 
 
 _COMPOUND_MARK = "\0compound:"
+#: The end of a line that breaks off mid-sentence: a comma, a colon or a word in lower case.
+_LEADS_IN = re.compile(r"(?:[,:]|\b[a-zäöüß]\w*)\s*$")
 
 
 def _compound_hits(query_terms: set[str], terms: set[str]) -> set[str]:
@@ -89,6 +94,11 @@ def _compound_hits(query_terms: set[str], terms: set[str]) -> set[str]:
 def select_sentences(
     question: str, hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer, max_sentences: int = MAX_SENTENCES
 ) -> list[Pick]:
+    return _choose(score_sentences(question, hits, analyzer), hits, analyzer, max_sentences)
+
+
+def score_sentences(question: str, hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer) -> list[Pick]:
+    """Every quotable sentence of the hits that matches the question, best first."""
     query_terms = _terms(analyzer, question)
     if not query_terms or not hits:
         return []
@@ -97,13 +107,23 @@ def select_sentences(
     for i, hit in enumerate(hits):
         heading = _terms(analyzer, hit.chunk.section.rsplit(" › ", 1)[-1]) if hit.chunk.section else set()
         previous: set[str] = set()
+        # The terms of an unfinished sentence that this one continues: "... gewähren, dass sie" heads the list
+        # items "einen Aktenausdruck zur Verfügung stellen," ... up to the item that ends the sentence. Only a
+        # line that breaks off after a comma or a small word ("dass sie", "wenn") asks to be continued: one that
+        # ends in a noun may be a PDF fragment or a heading followed by a new sentence.
+        lead_in: set[str] = set()
         for s in split_sentences(hit.chunk.text):
             terms = _terms(analyzer, s.text)
             quotable = _quotable(s.text)
             if quotable:
-                candidates.append((i, s, terms, heading | previous))
+                candidates.append((i, s, terms, heading | previous | lead_in))
             # Only a complete sentence carries over: in messy PDF text a "sentence" may be a line fragment.
-            previous = terms if quotable and s.text.rstrip()[-1:] in ".!?" else set()
+            ending = s.text.rstrip()[-1:]
+            previous = terms if quotable and ending in ".!?" else set()
+            if ending in ".!?":
+                lead_in = set()
+            elif not lead_in and _LEADS_IN.search(s.text):
+                lead_in = terms
     if not candidates:
         return []
     kind: AnswerType | None
@@ -136,7 +156,12 @@ def select_sentences(
         typed = ANSWER_TYPE_BONUS * answer_strength(kind, s.text)
         scored.append(Pick(i, s, overlap + typed + rank_bonus - length_penalty, answer_span(kind, s.text)))
     scored.sort(key=lambda p: p.score, reverse=True)
+    return scored
 
+
+def _choose(
+    scored: list[Pick], hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer, max_sentences: int
+) -> list[Pick]:
     chosen: list[Pick] = []
     chosen_terms: list[set[str]] = []
     chars = 0
@@ -173,7 +198,34 @@ def select_sentences(
     for order, pick in enumerate(rest, start=1):
         first_seen.setdefault(pick.hit_index, order)
     rest.sort(key=lambda p: (first_seen[p.hit_index], p.sentence.start))
-    return [lead, *rest]
+    return _join_adjacent([lead, *rest], hits)
+
+
+def _join_adjacent(picks: list[Pick], hits: Sequence[ScoredChunk]) -> list[Pick]:
+    """Chosen sentences that follow each other on the same line of a passage become one quote, in the place of
+    the first of them in ``picks`` (so the answer sentence stays first).
+
+    The answer often sits next to the sentence that names the question's topic ("Der Auftraggeber kann
+    Nebenangebote zulassen. Fehlt eine Angabe, sind keine Nebenangebote zugelassen."): read as one excerpt, the
+    first quote holds both. The joined text is still a verbatim span of the passage.
+    """
+    out: list[Pick] = []
+    for pick in picks:
+        text = hits[pick.hit_index].chunk.text
+        for n, other in enumerate(out):
+            if other.hit_index != pick.hit_index:
+                continue
+            a, b = sorted((other.sentence, pick.sentence), key=lambda x: x.start)
+            gap = text[a.end : b.start]
+            if a.end <= b.start and not gap.strip() and "\n" not in gap:
+                joined = Sentence(text[a.start : b.end], a.start, b.end)
+                shift = other.sentence.start - a.start
+                span = (other.span[0] + shift, other.span[1] + shift) if other.span else None
+                out[n] = Pick(other.hit_index, joined, other.score, span)
+                break
+        else:
+            out.append(pick)
+    return out
 
 
 def compose(picks: Sequence[Pick], language: str) -> tuple[str, list[int]]:

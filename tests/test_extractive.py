@@ -264,3 +264,48 @@ def test_the_asking_words_are_no_topic() -> None:
     picks = select_sentences("Wie oft trifft sich die Community?", [_hit("", text)], analyzer)
     assert [p.sentence.text for p in picks] == ["Die Community trifft sich monatlich im Rathaus."]
     assert asked_for("Welche Frist gilt für Angebote?") == ("date", "Welche")  # "Frist" stays the topic
+
+
+def test_list_items_inherit_the_words_of_the_sentence_they_continue() -> None:
+    """ "... gewähren, dass sie" heads its list items; a line that ends in a noun (a PDF fragment) does not."""
+    analyzer = GermanAnalyzer()
+    question = "Wie können Behörden Einsicht in elektronische Akten gewähren?"
+    item = "die elektronischen Akten auf einem Bildschirm wiedergeben,"
+
+    def item_score(first_line: str) -> float:
+        text = (
+            f"{first_line}\neinen Ausdruck der Akten zur Verfügung stellen,\n{item}\nden Zugriff gestatten."
+        )
+        picks = select_sentences(question, [_hit("", text)], analyzer, max_sentences=8)
+        return next(p.score for p in picks if p.sentence.text == item)
+
+    lead_in = "Die Behörden des Bundes können Einsicht dadurch gewähren, dass sie"
+    assert item_score(lead_in) > item_score("Die Behörden des Bundes und ihre Einsicht")
+    # The list goes on through items that end in a comma; an item that ends in a period ends it.
+    after = "die Akten elektronisch wiedergeben und prüfen."
+
+    def after_score(item_end: str) -> float:
+        text = f"{lead_in}\nden Zugriff gestatten{item_end}\n{after}"
+        picks = select_sentences(question, [_hit("", text)], analyzer, max_sentences=8)
+        return next(p.score for p in picks if p.sentence.text == after)
+
+    assert after_score(",") > after_score(".")
+
+
+def test_adjacent_chosen_sentences_become_one_verbatim_quote() -> None:
+    """The sentence that names the topic and the one after it that answers read as one excerpt."""
+    analyzer = GermanAnalyzer()
+    text = (
+        "Der Auftraggeber kann Nebenangebote in der Bekanntmachung zulassen. "
+        "Fehlt eine Angabe zu Nebenangeboten in der Bekanntmachung, sind keine Nebenangebote zugelassen.\n"
+        "Nebenangebote müssen die Mindestanforderungen der Bekanntmachung erfüllen."
+    )
+    hit = _hit("", text)
+    picks = select_sentences("Was gilt für Nebenangebote ohne Angabe in der Bekanntmachung?", [hit], analyzer)
+    first = picks[0].sentence
+    assert "Fehlt eine Angabe" in first.text and "kann Nebenangebote" in first.text
+    assert text[first.start : first.end] == first.text
+    # Sentences on different lines stay separate quotes.
+    assert [p.sentence.text for p in picks[1:]] == [
+        "Nebenangebote müssen die Mindestanforderungen der Bekanntmachung erfüllen."
+    ]
