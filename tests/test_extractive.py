@@ -309,3 +309,17 @@ def test_adjacent_chosen_sentences_become_one_verbatim_quote() -> None:
     assert [p.sentence.text for p in picks[1:]] == [
         "Nebenangebote müssen die Mindestanforderungen der Bekanntmachung erfüllen."
     ]
+
+
+def test_the_limit_counts_quotes_not_sentences() -> None:
+    """One quote may hold neighbouring sentences; a sentence elsewhere in the passage is another quote."""
+    analyzer = GermanAnalyzer()
+    text = (
+        "Der Auftraggeber kann Nebenangebote in der Bekanntmachung zulassen. "
+        "Fehlt eine Angabe zu Nebenangeboten in der Bekanntmachung, sind keine Nebenangebote zugelassen.\n"
+        "Nebenangebote müssen die Mindestanforderungen der Bekanntmachung erfüllen."
+    )
+    question = "Was gilt für Nebenangebote ohne Angabe in der Bekanntmachung?"
+    picks = select_sentences(question, [_hit("", text)], analyzer, max_sentences=1)
+    assert len(picks) == 1
+    assert picks[0].sentence.text == text.split("\n")[0]
