@@ -277,7 +277,7 @@ class ChatService:
     ) -> AnswerStream:
         """Validate and take an answer slot now (errors raise before any event), then stream events.
 
-        ``max_quotes`` asks an extractive answer for more (or fewer) quoted sentences than the default
+        ``max_quotes`` asks an extractive answer for more (or fewer) quotes than the default
         (the answer sentence and two supporting ones). The slot is released when the stream is exhausted or
         closed, e.g. by a client that disconnects.
         """
