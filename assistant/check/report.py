@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 MAX_TOPICS = 3
 _SEVERITY = {"rot": 0, "gelb": 1, "gruen": 2}
-DISCLAIMER = tr("de", "disclaimer")
 
 
 @dataclass

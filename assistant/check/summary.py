@@ -13,7 +13,8 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from assistant.check.assess import RATING_LABELS, FactorResult
+from assistant.check.assess import FactorResult
+from assistant.check.texts import rating_label
 from assistant.citations import check_citations
 from assistant.errors import LLMError
 from assistant.llm import ChatModel
@@ -34,7 +35,7 @@ def summary_messages(result: FactorResult) -> list[dict[str, str]]:
         if c.status != "erfuellt"
     ] or ["- keine offenen Punkte"]
     task = (
-        f"Ein Projektplan wurde zum Erfolgsfaktor „{result.label}“ geprüft (Ampel: {RATING_LABELS[result.rating]}).\n"
+        f"Ein Projektplan wurde zum Erfolgsfaktor „{result.label}“ geprüft (Ampel: {rating_label(result.rating, 'de')}).\n"
         "Offene Punkte laut Prüfung:\n" + "\n".join(open_points) + "\n\n"
         "Fasse in zwei bis drei Sätzen zusammen, was die Kommune zu diesem Faktor als Nächstes klären sollte "
         "und warum, ausschließlich auf Grundlage der Quellen. Belege jede Aussage mit [n]."

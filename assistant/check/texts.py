@@ -94,6 +94,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "notice": ("Hinweis", "Note"),
     "section": ("Abschnitt „{name}“", "section “{name}”"),
     "page": ("S. {page}", "p. {page}"),
+    "no_publisher": ("o. V.", "n.p."),
+    "no_year": ("o. J.", "n.d."),
     "saved": ("Bericht gespeichert: {path}", "Report saved: {path}"),
     # notices
     "llm_judged": (

@@ -8,10 +8,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from assistant.check.assess import RATING_LABELS
 from assistant.check.export import check_out_path, to_markdown, write_report
 from assistant.check.plan import PlanSentence
 from assistant.check.report import CheckReport
+from assistant.check.texts import rating_label
 from assistant.errors import InputError
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ def test_docx_has_headings_traffic_light_table_citations_and_bibliography(
     h1 = [text for style, text in headings if style == "Heading 1"]
     assert h1[0] == "Übersicht" and h1[-2:] == ["Bausteine für den Antrag", "Literaturverzeichnis"]
     for f in report.factors:
-        assert f"{f.label} – {RATING_LABELS[f.rating].upper()}" in h1
+        assert f"{f.label} – {rating_label(f.rating, 'de').upper()}" in h1
     assert {"Was der Plan schon sagt", "Lücken", "Nächste Schritte", "Quellen"} <= {
         text for style, text in headings if style == "Heading 2"
     }
@@ -41,7 +41,7 @@ def test_docx_has_headings_traffic_light_table_citations_and_bibliography(
     table = document.tables[0]
     rows = [[cell.text for cell in row.cells] for row in table.rows]
     assert rows[0] == ["Erfolgsfaktor", "Ampel", "Begründung"]
-    assert [(r[0], r[1]) for r in rows[1:]] == [(f.label, RATING_LABELS[f.rating].upper()) for f in report.factors]
+    assert [(r[0], r[1]) for r in rows[1:]] == [(f.label, rating_label(f.rating, "de").upper()) for f in report.factors]
     assert rows[1:][4][2] == report.factor("finanzierung").reason
     fills = [row.cells[1]._tc.xpath("./w:tcPr/w:shd/@w:fill") for row in table.rows[1:]]
     assert all(fill for fill in fills)
