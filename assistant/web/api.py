@@ -161,8 +161,18 @@ def embeddings_problem(services: Services) -> str | None:
 
 
 def build_router(services: Services, limits: ClientLimits | None = None) -> APIRouter:
+    """The API's routes, added group by group (the order is the OpenAPI page's order)."""
     router = APIRouter()
-    embeddings_check = CachedCheck(lambda: embeddings_problem(services))
+    _answer_routes(router, services)
+    _check_routes(router, services)
+    _health_routes(router, services, limits)
+    _feedback_routes(router, services)
+    _document_routes(router, services)
+    return router
+
+
+def _answer_routes(router: APIRouter, services: Services) -> None:
+    """/api/ask (JSON) and /api/chat (Server-Sent Events)."""
 
     def _history(req: AskRequest) -> list[dict[str, str]]:
         return [t.model_dump() for t in req.history]
@@ -190,6 +200,9 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
+
+def _check_routes(router: APIRouter, services: Services) -> None:
+    """/api/check: the plan check, at most CHECK_CONCURRENCY at a time."""
     # A check runs a few dozen retrievals (seconds of CPU); without a bound, parallel API calls would starve the
     # chat. The web UI's tab has its own limit in gradio's queue.
     check_slots = threading.BoundedSemaphore(CHECK_CONCURRENCY)
@@ -207,6 +220,10 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
         finally:
             check_slots.release()
 
+
+def _health_routes(router: APIRouter, services: Services, limits: ClientLimits | None) -> None:
+    """/api/health: readiness for load balancers and the widget."""
+    embeddings_check = CachedCheck(lambda: embeddings_problem(services))
     # Health has threads of its own: a load balancer's probe must not queue behind busy answers (measured:
     # 2-4 s in the shared pool under saturation, enough to take a busy instance out of rotation).
     health_threads = anyio.CapacityLimiter(2)
@@ -242,6 +259,10 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
             **docs,
         }
 
+
+def _feedback_routes(router: APIRouter, services: Services) -> None:
+    """/api/feedback: a rating of an answer, stored for the editors."""
+
     @router.post("/api/feedback", tags=["api"], status_code=201, summary="Rückmeldung zu einer Antwort")
     def post_feedback(req: FeedbackRequest) -> dict[str, str]:
         record_id = services.feedback.add(
@@ -249,6 +270,10 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
             sources=req.sources, mode=req.mode,
         )
         return {"id": record_id, "status": "gespeichert"}
+
+
+def _document_routes(router: APIRouter, services: Services) -> None:
+    """/documents/{doc_id} (the stored copy) and /documents/{doc_id}/ansicht (the reading view)."""
 
     @router.get("/documents/{doc_id}/ansicht", tags=["documents"], summary="Leseansicht mit markiertem Zitat",
                 response_class=HTMLResponse)
@@ -297,5 +322,3 @@ def build_router(services: Services, limits: ClientLimits | None = None) -> APIR
             content_disposition_type="inline",
             headers=headers,
         )
-
-    return router

@@ -119,12 +119,23 @@ class SourceRequest(BaseModel):
 
 
 def build_editor_router(services: Services) -> APIRouter:
+    """The editors' routes under PREFIX: documents, web sources, unanswered questions. Every route calls
+    `verified` first (the token middleware already checked; a route reached otherwise refuses)."""
     router = APIRouter(prefix=PREFIX, tags=["editor"])
     editor = EditorService(services)
+    _document_routes(router, editor, services)
+    _source_routes(router, editor)
+    _question_routes(router, editor)
+    return router
 
-    def verified(request: Request) -> None:
-        if request.scope.get(VERIFIED) is not True:  # the middleware checks; a route reached otherwise refuses
-            raise HTTPException(401, UNAUTHORIZED[0])
+
+def verified(request: Request) -> None:
+    if request.scope.get(VERIFIED) is not True:  # the middleware checks; a route reached otherwise refuses
+        raise HTTPException(401, UNAUTHORIZED[0])
+
+
+def _document_routes(router: APIRouter, editor: EditorService, services: Services) -> None:
+    """List, show, upload, change, re-index and erase documents."""
 
     @router.get("/documents", summary="Dokumente mit Wortbilanz / documents with their accounts")
     def documents(request: Request) -> dict[str, Any]:
@@ -167,6 +178,10 @@ def build_editor_router(services: Services) -> APIRouter:
         verified(request)
         return editor.erase(doc_id)
 
+
+def _source_routes(router: APIRouter, editor: EditorService) -> None:
+    """List, add, sync and remove web sources."""
+
     @router.get("/sources", summary="Web-Quellen / web sources")
     def sources(request: Request) -> dict[str, Any]:
         verified(request)
@@ -187,9 +202,11 @@ def build_editor_router(services: Services) -> APIRouter:
         verified(request)
         return editor.remove_source(source_id)
 
+
+def _question_routes(router: APIRouter, editor: EditorService) -> None:
+    """The questions the assistant could not answer, grouped."""
+
     @router.get("/questions", summary="Unbeantwortete Fragen, gruppiert / unanswered questions, grouped")
     def questions(request: Request) -> dict[str, Any]:
         verified(request)
         return editor.questions()
-
-    return router
