@@ -39,6 +39,7 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,73 +102,93 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
+@dataclass
+class _Tally:
+    """What the questions of one run showed, question by question; `_report` turns it into the report."""
+
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    by_kind: dict[str, list[int | None]] = field(default_factory=lambda: defaultdict(list))
+    split_ranks: dict[str, list[int | None]] = field(default_factory=lambda: defaultdict(list))
+    doc_hits: int = 0
+    retrieval_ms: list[float] = field(default_factory=list)
+    answer_ms: list[float] = field(default_factory=list)
+    misses: list[dict[str, Any]] = field(default_factory=list)
+    followup_hits: list[bool] = field(default_factory=list)
+    standalone_hits: list[bool] = field(default_factory=list)
+    #: one per answered question: what the user read
+    answer_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
 def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = True) -> dict[str, Any]:
+    """Retrieve (and, with `answers`, answer) every question of the set at `path`; the report described above."""
     items = load_questions(path)
     chat = services.chat
-    retriever = services.retriever
-    ranks: dict[str, int | None] = {}
-    by_kind: dict[str, list[int | None]] = defaultdict(list)
-    doc_hits = 0
-    retrieval_ms: list[float] = []
-    answer_ms: list[float] = []
-    misses: list[dict[str, Any]] = []
-    followup_hits: list[bool] = []
-    standalone_hits: list[bool] = []
-    answer_rows: list[dict[str, Any]] = []  # one per answered question: what the user read
-    split_ranks: dict[str, list[int | None]] = defaultdict(list)
-
-    retriever.snapshot()  # build the lexical index before timing anything
+    tally = _Tally()
+    services.retriever.snapshot()  # build the lexical index before timing anything
     for item in items:
         answerable = item.get("answerable", True) and item.get("kind") != "out_of_scope"
         history = [{"role": "user", "content": h} for h in item.get("history", [])]
         t0 = time.perf_counter()
         result = chat.search(item["question"], history, k=k)
-        retrieval_ms.append((time.perf_counter() - t0) * 1000)
+        tally.retrieval_ms.append((time.perf_counter() - t0) * 1000)
         if answerable:
-            rank = _first_hit(result.hits, item)
-            ranks[item["id"]] = rank
-            by_kind[item.get("kind", "factual")].append(rank)
-            doc_hits += any(is_hit(h, item, need_phrase=False) for h in result.hits[:5])
-            if item.get("kind") == "followup":
-                followup_hits.append(rank is not None and rank <= 5)
-                if item.get("standalone"):
-                    alone = retriever.retrieve(item["standalone"], k=k)
-                    r2 = _first_hit(alone.hits, item)
-                    standalone_hits.append(r2 is not None and r2 <= 5)
-            if rank is None or rank > 5:
-                misses.append(
-                    {
-                        "id": item["id"],
-                        "question": item["question"],
-                        "expected": f"{item.get('source')} S.{item.get('page')} „{item.get('phrase')}“",
-                        "rank": rank,
-                        "top": [
-                            f"{h.chunk.source} S.{h.chunk.page} {h.chunk.section[:60]}"
-                            for h in result.hits[:3]
-                        ],
-                    }
-                )
+            _score_retrieval(tally, item, result.hits, services, k)
         if answerable and item.get("split"):
-            rank = ranks[item["id"]]
-            split_ranks[item["split"]].append(rank)
+            rank = tally.ranks[item["id"]]
+            tally.split_ranks[item["split"]].append(rank)
         if answers:
             t1 = time.perf_counter()
             answer = chat.answer(item["question"], history)
-            answer_ms.append((time.perf_counter() - t1) * 1000)
-            answer_rows.append(_answer_row(item, answerable, answer))
+            tally.answer_ms.append((time.perf_counter() - t1) * 1000)
+            tally.answer_rows.append(_answer_row(item, answerable, answer))
+    return _report(items, tally)
 
-    def metrics(rs: list[int | None]) -> dict[str, float]:
-        n = len(rs) or 1
-        return {
-            "n": len(rs),
-            "hit@1": round(sum(r == 1 for r in rs) / n, 4),
-            "hit@5": round(sum(r is not None and r <= 5 for r in rs) / n, 4),
-            "mrr@10": round(sum(1 / r for r in rs if r is not None and r <= 10) / n, 4),
-        }
 
-    all_ranks = list(ranks.values())
-    overall = metrics(all_ranks)
-    rate = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+def _score_retrieval(
+    tally: _Tally, item: dict[str, Any], hits: list[Any], services: Services, k: int
+) -> None:
+    """Rank of the first hit for an answerable question; follow-ups also asked stand-alone; misses kept."""
+    rank = _first_hit(hits, item)
+    tally.ranks[item["id"]] = rank
+    tally.by_kind[item.get("kind", "factual")].append(rank)
+    tally.doc_hits += any(is_hit(h, item, need_phrase=False) for h in hits[:5])
+    if item.get("kind") == "followup":
+        tally.followup_hits.append(rank is not None and rank <= 5)
+        if item.get("standalone"):
+            alone = services.retriever.retrieve(item["standalone"], k=k)
+            r2 = _first_hit(alone.hits, item)
+            tally.standalone_hits.append(r2 is not None and r2 <= 5)
+    if rank is None or rank > 5:
+        tally.misses.append(
+            {
+                "id": item["id"],
+                "question": item["question"],
+                "expected": f"{item.get('source')} S.{item.get('page')} „{item.get('phrase')}“",
+                "rank": rank,
+                "top": [f"{h.chunk.source} S.{h.chunk.page} {h.chunk.section[:60]}" for h in hits[:3]],
+            }
+        )
+
+
+def _rank_metrics(rs: list[int | None]) -> dict[str, float]:
+    n = len(rs) or 1
+    return {
+        "n": len(rs),
+        "hit@1": round(sum(r == 1 for r in rs) / n, 4),
+        "hit@5": round(sum(r is not None and r <= 5 for r in rs) / n, 4),
+        "mrr@10": round(sum(1 / r for r in rs if r is not None and r <= 10) / n, 4),
+    }
+
+
+def _rate(xs: list[bool]) -> float | None:
+    return round(sum(xs) / len(xs), 4) if xs else None
+
+
+def _report(items: list[dict[str, Any]], tally: _Tally) -> dict[str, Any]:
+    all_ranks = list(tally.ranks.values())
+    overall = _rank_metrics(all_ranks)
+    rows = tally.answer_rows
+    retrieval_ms, answer_ms = tally.retrieval_ms, tally.answer_ms
     return {
         "questions": len(items),
         "answerable": len(all_ranks),
@@ -177,27 +198,27 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
             "hit@5": overall["hit@5"],
             "mrr@10": overall["mrr@10"],
             "phrase_recall@5": overall["hit@5"],
-            "doc_hit@5": round(doc_hits / (len(all_ranks) or 1), 4),
+            "doc_hit@5": round(tally.doc_hits / (len(all_ranks) or 1), 4),
         },
-        "by_kind": {kind: metrics(rs) for kind, rs in sorted(by_kind.items())},
+        "by_kind": {kind: _rank_metrics(rs) for kind, rs in sorted(tally.by_kind.items())},
         "followup": {
-            "n": len(followup_hits),
-            "hit@5": rate(followup_hits),
-            "standalone_hit@5": rate(standalone_hits),
+            "n": len(tally.followup_hits),
+            "hit@5": _rate(tally.followup_hits),
+            "standalone_hit@5": _rate(tally.standalone_hits),
         },
         "abstention": {
-            "out_of_scope_abstained": rate([r["abstained"] for r in answer_rows if not r["answerable"]]),
-            "answerable_abstained": rate([r["abstained"] for r in answer_rows if r["answerable"]]),
+            "out_of_scope_abstained": _rate([r["abstained"] for r in rows if not r["answerable"]]),
+            "answerable_abstained": _rate([r["abstained"] for r in rows if r["answerable"]]),
         },
-        "answers": _answer_metrics(answer_rows),
+        "answers": _answer_metrics(rows),
         "by_split": {
             split: {
                 "answerable": m["n"],
                 "hit@5": m["hit@5"],
                 "mrr@10": m["mrr@10"],
-                "answers": _answer_metrics([r for r in answer_rows if r["split"] == split]),
+                "answers": _answer_metrics([r for r in rows if r["split"] == split]),
             }
-            for split, m in sorted((split, metrics(rs)) for split, rs in split_ranks.items())
+            for split, m in sorted((split, _rank_metrics(rs)) for split, rs in tally.split_ranks.items())
         },
         "latency_ms": {
             "retrieval_p50": round(statistics.median(retrieval_ms), 1) if retrieval_ms else None,
@@ -205,7 +226,7 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
             "answer_p50": round(statistics.median(answer_ms), 1) if answer_ms else None,
             "answer_p95": round(percentile(answer_ms, 95), 1) if answer_ms else None,
         },
-        "misses": misses,
+        "misses": tally.misses,
     }
 
 

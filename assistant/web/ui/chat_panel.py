@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import gradio as gr
@@ -197,37 +197,20 @@ class ChatPanel:
         lang: Lang | None,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer into the chat; on success update sources, export, feedback choices."""
+        """Stream one answer into the chat; on success update sources, export, feedback choices.
+
+        Each update is the tuple of `wire`'s outputs: chat, question box, turns, sources, notice, export,
+        feedback choices, language.
+        """
         lang = lang or "de"
         question = (question or "").strip()
         turns = list(turns or [])
         messages = messages_of(turns, lang)
         skip = gr.skip()
         msg_lang = "en" if lang == "en" or (question and guess_language(question) == "en") else "de"
-        wait = self.limits.answers.check(client_key_of(request)) if question else None
-        if wait is not None:
-            yield (
-                skip,
-                skip,
-                skip,
-                skip,
-                notice_html([t(msg_lang, "err_rate", seconds=int(wait) + 1)], msg_lang, error=True),
-                skip,
-                skip,
-                skip,
-            )
-            return
-        if not question:
-            yield (
-                skip,
-                skip,
-                skip,
-                skip,
-                notice_html([t(msg_lang, "err_empty")], msg_lang, error=True),
-                skip,
-                skip,
-                skip,
-            )
+        refusal = self._refusal(question, msg_lang, request)
+        if refusal is not None:
+            yield skip, skip, skip, skip, notice_html([refusal], msg_lang, error=True), skip, skip, skip
             return
         messages += [
             {"role": "user", "content": md_safe(question)},
@@ -236,6 +219,44 @@ class ChatPanel:
         yield messages, "", skip, skip, notice_html([], lang), skip, skip, skip
 
         factors, doc_types = list(factors or []), list(doc_types or [])
+        result, error = yield from self._stream_answer(question, turns, factors, doc_types, lang, msg_lang, messages)
+        if result is None:
+            error = error or PublicError("internal", *INTERNAL_TEXT).text(msg_lang)
+            messages[-1] = {"role": "assistant", "content": "⚠️ " + md_safe(error)}
+            yield (
+                messages,
+                question,
+                skip,
+                skip,
+                notice_html([error], msg_lang, error=True),
+                skip,
+                skip,
+                skip,
+            )
+            return
+        yield self._finished(result, turns, factors, doc_types, lang, messages, request)
+
+    def _refusal(self, question: str, msg_lang: Lang, request: gr.Request) -> str | None:
+        """Why the question is not answered at all (too many questions from this client, or none), or None."""
+        wait = self.limits.answers.check(client_key_of(request)) if question else None
+        if wait is not None:
+            return t(msg_lang, "err_rate", seconds=int(wait) + 1)
+        if not question:
+            return t(msg_lang, "err_empty")
+        return None
+
+    def _stream_answer(
+        self,
+        question: str,
+        turns: list[Turn],
+        factors: list[str],
+        doc_types: list[str],
+        lang: Lang,
+        msg_lang: Lang,
+        messages: list[dict[str, Any]],
+    ) -> Generator[tuple[Any, ...], None, tuple[AnswerResult | None, str | None]]:
+        """Yield the updates while the answer streams in; return (result, None) or (None, the public error)."""
+        skip = gr.skip()
         result: AnswerResult | None = None
         notices: list[str] = []
         error: str | None = None
@@ -277,28 +298,27 @@ class ChatPanel:
                 error = public_error(e).text(msg_lang)
             finally:
                 stream.close()
-        if result is None:
-            error = error or PublicError("internal", *INTERNAL_TEXT).text(msg_lang)
-            messages[-1] = {"role": "assistant", "content": "⚠️ " + md_safe(error)}
-            yield (
-                messages,
-                question,
-                skip,
-                skip,
-                notice_html([error], msg_lang, error=True),
-                skip,
-                skip,
-                skip,
-            )
-            return
+        return result, error
 
+    def _finished(
+        self,
+        result: AnswerResult,
+        turns: list[Turn],
+        factors: list[str],
+        doc_types: list[str],
+        lang: Lang,
+        messages: list[dict[str, Any]],
+        request: gr.Request,
+    ) -> tuple[Any, ...]:
+        """The update after a complete answer: the new turn, its sources, the export and the feedback choices."""
+        skip = gr.skip()
         answer_lang = "en" if result.language == "en" else lang
         turn = Turn.from_result(result, filter_labels(factors, doc_types, answer_lang))
         turns.append(turn)
         messages[-1] = {"role": "assistant", "content": answer_bubble(turn, answer_lang)}
         export = write_export(turns, answer_lang, _origin(request))
         choices = [(f"{i}. {x.question[:70]}", i - 1) for i, x in enumerate(turns, start=1)]
-        yield (
+        return (
             messages,
             skip,
             turns,
