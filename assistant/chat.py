@@ -6,6 +6,10 @@ Flow: validate input → make the question standalone (LLM rewrite or, without a
 topic) → hybrid retrieval → abstain when the best passages do not match well enough → answer with the LLM
 (streamed, citations checked afterwards) or extractively (verbatim sentences). If the LLM fails at any point the
 user gets a notice and the extractive answer.
+
+Around it: `assistant.answer_stream` (the answer, its events, the stream that holds the answer slot),
+`assistant.followup` (follow-up detection and the search terms), `assistant.llm_reply` (the review of a model's
+reply before anyone sees it).
 """
 
 from __future__ import annotations
@@ -14,22 +18,35 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Generator, Iterator, Sequence
 
-from assistant.answer_check import degenerate_reason, drop_sentences, unsupported_sentences
-from assistant.citations import check_citations, citations_for, make_citation
+from assistant.answer_stream import AnswerResult, AnswerStream, ChatEvent, EventType, collect
+from assistant.citations import citations_for, make_citation
 from assistant.config import Settings
 from assistant.errors import InputError, LLMError, RateLimitError
 from assistant.extractive import MAX_SENTENCES, MAX_SENTENCES_LIMIT, compose, select_sentences
-from assistant.llm import ChatModel, translate_query
-from assistant.prompts import CANARY, SYSTEM_PROMPT_DE, answer_messages, rewrite_messages
+from assistant.followup import looks_like_followup, search_terms
+from assistant.llm import ChatModel
+from assistant.llm_reply import WITHHELD_NOTICE, review_reply
+from assistant.prompts import CANARY, answer_messages
 from assistant.retrieval.base import RetrievalResult, Retriever
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.hybrid import dense_confidence
-from assistant.text import guess_language, looks_like_injection, sanitize_model_output
-from assistant.types import AnswerMode, Citation, ScoredChunk
+from assistant.text import guess_language, looks_like_injection
+from assistant.types import ScoredChunk
+
+# The answer's types live in assistant.answer_stream; importers of assistant.chat keep finding them here.
+__all__ = [
+    "ABSTAIN_BELOW",
+    "BUSY",
+    "AnswerResult",
+    "AnswerStream",
+    "ChatEvent",
+    "ChatService",
+    "EventType",
+    "collect",
+    "looks_like_followup",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,47 +59,6 @@ _PLACE = re.compile(
 )
 
 
-EventType = Literal["status", "token", "reset", "notice", "citations", "done"]
-
-
-@dataclass(frozen=True)
-class ChatEvent:
-    type: EventType
-    data: Any
-
-
-@dataclass
-class AnswerResult:
-    answer: str
-    mode: AnswerMode
-    abstained: bool
-    citations: list[Citation]
-    question: str
-    search_query: str = ""
-    notices: list[str] = field(default_factory=list)
-    fallback: bool = False
-    removed_citations: list[int] = field(default_factory=list)
-    #: Language-model sentences dropped because a number, date or name in them stands in no passage they cite.
-    unsupported_sentences: int = 0
-    confidence: float = 0.0
-    language: str = "de"
-    seconds: float = 0.0
-
-    def to_contract(self) -> dict[str, Any]:
-        return {
-            "answer": self.answer,
-            "mode": self.mode,
-            "abstained": self.abstained,
-            "citations": [c.to_contract() for c in self.citations],
-            "notices": self.notices,
-            "fallback": self.fallback,
-            "removed_citations": self.removed_citations,
-            "unsupported_sentences": self.unsupported_sentences,
-            "confidence": self.confidence,
-            "search_query": self.search_query,
-        }
-
-
 ABSTAIN_TEXT = {
     "de": "Dazu geben die Dokumente der Wissensbasis keine Auskunft. Ich beantworte nur Fragen, die sich mit "
     "Quellen belegen lassen.",
@@ -93,46 +69,9 @@ FALLBACK_NOTICE = {
     "de": "{reason} Stattdessen: wörtliche Auszüge aus den Quellen.",
     "en": "{reason} Instead: verbatim excerpts from the sources.",
 }
-DEGENERATE_REASON = {
-    "de": "Die Antwort des Sprachmodells war keine brauchbare Antwort ({why}).",
-    "en": "The language model's reply was no usable answer ({why}).",
-}
-DEGENERATE_WHY = {
-    "markers": ("nur Quellenangaben", "only source markers"),
-    "short": ("zu kurz", "too short"),
-    "echo": ("wiederholte die Frage", "repeated the question"),
-    "repetition": ("wiederholte sich", "repeated itself"),
-    "unsupported": (
-        "keine Aussage war durch die zitierten Quellen belegt",
-        "no statement was backed by its sources",
-    ),
-}
-UNSUPPORTED_NOTICE = {
-    "de": "{n} Satz/Sätze der Antwort wurden entfernt: Zahlen, Daten oder Namen darin stehen in keiner zitierten "
-    "Quelle.",
-    "en": "{n} sentence(s) removed: numbers, dates or names in them stand in none of the cited sources.",
-}
-WITHHELD_NOTICE = {
-    "de": "Die Antwort wurde zurückgehalten, weil sie interne Anweisungen enthielt.",
-    "en": "The answer was withheld because it contained internal instructions.",
-}
-INVALID_CITATIONS_NOTICE = {
-    "de": "Nicht existierende Quellenangaben wurden entfernt: {numbers}",
-    "en": "Citations of sources that do not exist were removed: {numbers}",
-}
 BUSY = (
     "Der Lotse ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
     "The Lotse is busy right now. Please try again in a few seconds.",
-)
-
-_FOLLOWUP_START = re.compile(
-    r"^\s*(und|aber|also|was ist mit|wie ist es mit|wie sieht es mit|and|what about|how about)\b",
-    re.IGNORECASE,
-)
-_ANAPHORA = re.compile(
-    r"\b(das|dies|diese[rsmn]?|dafür|dazu|davon|damit|dabei|darauf|daran|er|sie|es|ihn|ihm|ihr|ihre[nmrs]?|"
-    r"dort|denen|deren|it|this|that|they|them)\b",
-    re.IGNORECASE,
 )
 
 
@@ -143,62 +82,6 @@ def _score(retrieval: RetrievalResult) -> float:
     if guess_language(retrieval.query) == "de":
         return retrieval.confidence
     return dense_confidence(retrieval.dense_best)
-
-
-def looks_like_followup(question: str) -> bool:
-    words = re.findall(r"\w+", question)
-    return bool(_FOLLOWUP_START.search(question)) or (len(words) <= 8 and bool(_ANAPHORA.search(question)))
-
-
-class AnswerStream:
-    """Iterator of chat events that releases its answer slot exactly once when done or closed."""
-
-    def __init__(self, events: Iterator[ChatEvent], release: Any) -> None:
-        self._events = events
-        self._release = release
-        self._closed = False
-
-    def __iter__(self) -> AnswerStream:
-        return self
-
-    def __next__(self) -> ChatEvent:
-        if self._closed:
-            raise StopIteration
-        try:
-            return next(self._events)
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        """Release the slot now. Safe to call from another thread while a step is still running there
-        (a web server closes the stream when its client disconnects): that step ends, nothing follows."""
-        if not self._closed:
-            self._closed = True
-            try:
-                self._events.close()  # type: ignore[attr-defined]
-            except ValueError:  # "generator already executing" in a worker thread; it stops after this step
-                log.debug("answer stream closed while a step was running")
-            finally:
-                self._release()
-
-
-def collect(events: Iterable[ChatEvent]) -> AnswerResult:
-    """Drain a chat event stream into its answer. Every channel that does not show tokens as they come
-    (``answer()``, the JSON API, the OpenAI endpoint) goes through here; the stream is closed in any case, so its
-    answer slot is released also when a step raises."""
-    result: AnswerResult | None = None
-    try:
-        for event in events:
-            if event.type == "done":
-                result = event.data
-    finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()
-    if result is None:  # a stream always ends with "done" unless it raised
-        raise RuntimeError("chat event stream ended without an answer")
-    return result
 
 
 class ChatService:
@@ -359,32 +242,7 @@ class ChatService:
         return self.retriever.retrieve(query, k=k or self.settings.top_k, filters=filters, context=context)
 
     def _search_terms(self, question: str, history: Sequence[dict[str, str]]) -> tuple[str, str]:
-        """(query, context) for the retriever: a follow-up is rewritten by the model when there is one,
-        otherwise searched together with the previous question as its context."""
-        query, context = self._standalone(question, history)
-        if self.model is not None and guess_language(query) != "de":
-            translated = translate_query(self.model, query, max_chars=2 * self.settings.max_question_chars)
-            if translated:
-                return translated, context
-        return query, context
-
-    def _standalone(self, question: str, history: Sequence[dict[str, str]]) -> tuple[str, str]:
-        previous = [t["content"] for t in history if t["role"] == "user"]
-        if not previous or not looks_like_followup(question):
-            return question, ""
-        if self.model is not None:
-            try:
-                rewritten = self.model.complete(rewrite_messages(question, history), deadline_s=8.0).strip()
-                if (
-                    rewritten
-                    and CANARY not in rewritten
-                    and len(rewritten) <= 2 * self.settings.max_question_chars
-                ):
-                    return rewritten.splitlines()[0], ""
-            except LLMError as e:
-                log.info("question rewrite failed, using history heuristics: %s", e)
-        # Without a model: the previous question carries the topic ("Und wie lange dauert das?").
-        return question, previous[-1]
+        return search_terms(self.model, question, history, self.settings.max_question_chars)
 
     def standalone_query(self, question: str, history: Sequence[dict[str, str]]) -> str:
         """The question as one standalone search text (for display), using the history for follow-ups."""
@@ -461,6 +319,8 @@ class ChatService:
         lang: str,
         quotes: int = MAX_SENTENCES,
     ) -> Generator[ChatEvent, None, AnswerResult]:
+        """Stream the model's reply, then act on its review (`assistant.llm_reply.review_reply`): withhold it,
+        answer extractively instead, abstain, or send the reviewed text with its citations."""
         assert self.model is not None
         # The passages holding the best-ranked sentences go first, so a small model sees the answer early.
         picks = select_sentences(search_query, retrieval.hits, self.retriever.analyzer, max_sentences=quotes)
@@ -469,81 +329,42 @@ class ChatService:
             h for i, h in enumerate(retrieval.hits) if i not in lead
         ]
         messages = answer_messages(question, hits, history[-self.settings.max_history_turns :], lang)
-        parts: list[str] = []
         yield ChatEvent("status", {"stage": "generating"})
         try:
-            for token in self.model.stream(messages):
-                parts.append(token)
-                if CANARY in "".join(parts[-3:]):
-                    break
-                yield ChatEvent("token", token)
+            raw = yield from _reply_tokens(self.model, messages)
         except LLMError as e:
             log.warning("LLM failed, falling back to extractive answer: %s", e)
             # details: the log above
             return (
                 yield from self._fallback(question, search_query, retrieval, lang, quotes, e.public(lang))
             )
-        raw = "".join(parts)
-        if CANARY in raw or _leaks_system_prompt(raw):
+        review = review_reply(raw, question, hits, lang)
+        if review.outcome == "fallback":
+            result = yield from self._fallback(question, search_query, retrieval, lang, quotes, review.reason)
+            result.unsupported_sentences = review.unsupported
+            return result
+        if review.outcome in ("withheld", "abstain"):
             yield ChatEvent("reset", None)
             result = self._abstain(question, search_query, retrieval, lang)
-            result.notices.append(WITHHELD_NOTICE[lang])
+            if review.outcome == "withheld":
+                result.notices.append(WITHHELD_NOTICE[lang])
+            elif review.invalid:
+                result.removed_citations = review.invalid
             return result
-        cleaned = sanitize_model_output(raw)
-        why = degenerate_reason(cleaned, question)
-        if why is not None:
-            log.warning("degenerate LLM reply (%s), falling back to extractive answer: %r", why, raw[:200])
-            return (
-                yield from self._fallback(
-                    question, search_query, retrieval, lang, quotes, _degenerate(why, lang)
-                )
-            )
-        checked = check_citations(cleaned, len(hits))
-        unsupported = 0
-        if checked.numbers:
-            # Every number, date and name must stand in a passage the sentence cites; other sentences go.
-            passages = [_passage_text(hits[n - 1]) for n in checked.numbers]
-            dropped = unsupported_sentences(checked.text, passages)
-            if dropped:
-                log.info(
-                    "dropping %d unsupported LLM sentences: %s", len(dropped), [d.missing for d in dropped]
-                )
-                unsupported = len(dropped)
-                rest = drop_sentences(checked.text, dropped)
-                rechecked = check_citations(rest, len(checked.numbers))
-                if not rechecked.numbers or degenerate_reason(rest, question):
-                    result = yield from self._fallback(
-                        question, search_query, retrieval, lang, quotes, _degenerate("unsupported", lang)
-                    )
-                    result.unsupported_sentences = unsupported
-                    return result
-                checked.text = rechecked.text
-                checked.numbers = [checked.numbers[n - 1] for n in rechecked.numbers]
-        if not checked.numbers:
+        citations = citations_for(hits, review.numbers, review.text, self.settings.public_base_url)
+        if review.invalid or review.text != raw:
             yield ChatEvent("reset", None)
-            result = self._abstain(question, search_query, retrieval, lang)
-            if checked.invalid:
-                result.removed_citations = checked.invalid
-            return result
-        citations = citations_for(hits, checked.numbers, checked.text, self.settings.public_base_url)
-        if checked.invalid or checked.text != raw:
-            yield ChatEvent("reset", None)
-            yield ChatEvent("token", checked.text)
-        notices = []
-        if checked.invalid:
-            notices.append(INVALID_CITATIONS_NOTICE[lang].format(numbers=", ".join(f"[{n}]" for n in checked.invalid)))
-        if unsupported:
-            notices.append(UNSUPPORTED_NOTICE[lang].format(n=unsupported))
+            yield ChatEvent("token", review.text)
         return AnswerResult(
-            answer=checked.text,
+            answer=review.text,
             mode="llm",
             abstained=False,
             citations=citations,
             question=question,
             search_query=search_query,
-            notices=notices,
-            removed_citations=checked.invalid,
-            unsupported_sentences=unsupported,
+            notices=review.notices(lang),
+            removed_citations=review.invalid,
+            unsupported_sentences=review.unsupported,
             confidence=retrieval.confidence,
             language=lang,
         )
@@ -567,17 +388,12 @@ class ChatService:
         return fallback
 
 
-def _degenerate(why: str, lang: str) -> str:
-    de, en = DEGENERATE_WHY[why]
-    return DEGENERATE_REASON[lang].format(why=de if lang == "de" else en)
-
-
-def _passage_text(hit: ScoredChunk) -> str:
-    """What a citation of ``hit`` backs: its text, and the title and section it stands under."""
-    c = hit.chunk
-    return f"{c.title}\n{c.section}\n{c.text}"
-
-
-def _leaks_system_prompt(text: str) -> bool:
-    lines = [ln.strip() for ln in SYSTEM_PROMPT_DE.splitlines() if len(ln.strip()) > 40]
-    return any(ln[:60] in text for ln in lines)
+def _reply_tokens(model: ChatModel, messages: list[dict[str, str]]) -> Generator[ChatEvent, None, str]:
+    """Pass the model's tokens on as they come, stopping before the canary; return the whole reply."""
+    parts: list[str] = []
+    for token in model.stream(messages):
+        parts.append(token)
+        if CANARY in "".join(parts[-3:]):
+            break
+        yield ChatEvent("token", token)
+    return "".join(parts)
