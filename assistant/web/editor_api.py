@@ -7,7 +7,7 @@ is wrong counts against the per-client login limit (the limit of the editors' lo
 so a guesser is stopped after ten wrong tries a minute and learns nothing from the eleventh. The verified token is remembered as a
 keyed digest only and compared in constant time, so a script's many calls cost one scrypt run.
 
-:class:`assistant.web.app.GuardMiddleware` calls :meth:`EditorAuth.refusal` before it reads any body; only a
+:class:`assistant.web.guard.GuardMiddleware` calls :meth:`EditorAuth.refusal` before it reads any body; only a
 verified request may send a body of up to ``LOTSE_MAX_FILE_MB`` (the public API's limit is 256 KB). Without a
 configured token the whole API answers 404. No CORS: browsers on other sites cannot call it.
 

@@ -5,7 +5,7 @@ Feedback shows what other people asked, so it is never part of the public chat a
 separate gradio app, mounted only when ``LOTSE_EDITOR_TOKEN`` is set, with gradio's login form in front of every
 route of it (page config, queue, API). Being its own path, a reverse proxy can additionally restrict it, e.g. to
 the administration's network or single sign-on. User name ``redaktion``, password the token, compared in
-constant time. :class:`assistant.web.app.GuardMiddleware` rate-limits login attempts per client and removes the
+constant time. :class:`assistant.web.guard.GuardMiddleware` rate-limits login attempts per client and removes the
 credentialed CORS grant gradio would give any other website.
 """
 
