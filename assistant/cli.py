@@ -43,13 +43,24 @@ def _command(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `lotse` parser; each subcommand carries its handler from `assistant.commands`."""
     parser = argparse.ArgumentParser(
         prog="lotse",
         description="Verstetigungslotse: zitierende Auskunft zur Verstetigung von Smart-City-Projekten. "
         "(Cited answers on carrying smart-city pilots into permanent operation.)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
+    # In this order in `lotse --help`.
+    _index_commands(sub)
+    _answer_commands(sub)
+    _quality_commands(sub)
+    _document_commands(sub)
+    _service_commands(sub)
+    return parser
 
+
+def _index_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """ingest, sync: fill the index from files, folders and web sites."""
     p = _command(sub, "ingest", commands.cmd_ingest,
                  help="Dokumente indexieren (inkrementell) / index documents (incremental)")
     p.add_argument("paths", nargs="+", metavar="PATH",
@@ -65,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "sync", commands.cmd_sync,
                  help="Alle Web-Quellen abgleichen / re-sync every web source")
     _common(p)
+
+
+def _answer_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """search, ask: passages and cited answers."""
 
     p = _command(sub, "search", commands.cmd_search, help="Passagen suchen / search passages")
     p.add_argument("query", metavar="FRAGE")
@@ -84,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
 
+
+def _quality_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """eval, check, eval-check: measure answers, check a plan, measure the check."""
     p = _command(sub, "eval", commands.cmd_eval,
                  help="Qualität messen / measure retrieval and answer quality")
     p.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
@@ -106,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-dense", action="store_true", help="Ohne Embeddings / lexical matching only")
     _common(p)
 
+
+def _document_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """status, show, remove, sources: what the index holds, and erasing it."""
     p = _command(sub, "status", commands.cmd_status, help="Zustand des Index / index status")
     _common(p)
 
@@ -124,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", nargs="?", metavar="ID", help="ID oder URL der Web-Quelle / web source id or URL")
     _common(p)
 
+
+def _service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """feedback, token-hash, serve: running the web app and what comes back from it."""
     p = _command(sub, "feedback", commands.cmd_feedback, help="Rückmeldungen ansehen / review feedback")
     p.add_argument("--limit", type=int, default=50)
     _common(p)
@@ -137,7 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="Adresse / bind address (LOTSE_HOST)")
     p.add_argument("--port", type=int, help="Port (LOTSE_PORT)")
     _common(p)
-    return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:

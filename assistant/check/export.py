@@ -169,8 +169,8 @@ def _shade(cell, fill: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def to_docx(report: CheckReport) -> bytes:
+    """The report as a Word document: overview table, one section per factor, building blocks, bibliography."""
     import docx
-    from docx.shared import Pt
 
     lang = report.lang
     doc = docx.Document()
@@ -180,7 +180,18 @@ def to_docx(report: CheckReport) -> bytes:
     doc.add_heading(_x(tr(lang, "title", name=report.plan.name)), level=0)
     doc.add_paragraph(tr(lang, "created", when=report.created, mode=report.mode_label()))
     doc.add_paragraph(tr(lang, "disclaimer")).runs[0].italic = True
+    _docx_overview(doc, report)
+    for f in report.factors:
+        _docx_factor(doc, f, lang)
+    _docx_blocks_and_bibliography(doc, report)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
 
+
+def _docx_overview(doc, report: CheckReport) -> None:  # type: ignore[no-untyped-def]
+    """The table of factors with their traffic light and reason, then the check's notices."""
+    lang = report.lang
     doc.add_heading(tr(lang, "overview"), level=1)
     table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
@@ -198,47 +209,55 @@ def to_docx(report: CheckReport) -> bytes:
     for notice in report.notices:
         doc.add_paragraph(_x(f"{tr(lang, 'notice')}: {notice}"))
 
-    for f in report.factors:
-        doc.add_heading(f"{f.label} – {rating_label(f.rating, lang).upper()}", level=1)
-        doc.add_paragraph(_x(f.reason))
-        if f.summary:
-            p = doc.add_paragraph()
-            p.add_run(f"{tr(lang, 'summary')}: ").bold = True
-            p.add_run(_x(f.summary))
-        doc.add_heading(tr(lang, "found"), level=2)
-        for s in f.found:
-            doc.add_paragraph(_x(f"„{s.text}“{_where(s, lang)}"), style="List Bullet")
-        if not f.found:
-            doc.add_paragraph(tr(lang, "found_none"))
-        doc.add_heading(tr(lang, "criteria"), level=2)
-        for c in f.criteria:
-            p = doc.add_paragraph(style="List Bullet")
-            p.add_run(_x(f"{c.criterion.label_in(lang)}: "))
-            p.add_run(status_label(c.status, lang)).bold = True
-            for m in _evidence(c):
-                text = f"{tr(lang, 'evidence')}: „{m.sentence.text}“{_where(m.sentence, lang)}"
-                doc.add_paragraph(_x(text), style="List Bullet 2")
-        if f.gaps:
-            doc.add_heading(tr(lang, "gaps"), level=2)
-            for g in f.gaps:
-                doc.add_paragraph(_x(g), style="List Bullet")
-        if f.steps:
-            doc.add_heading(tr(lang, "steps"), level=2)
-            for step in f.steps:
-                doc.add_paragraph(_x(step), style="List Number")
-        if f.guidance:
-            doc.add_heading(tr(lang, "guidance"), level=2)
-            for text, n in f.guidance:
-                doc.add_paragraph(_x(f"„{text}“ [{n}]"), style="Quote")
-        if f.citations:
-            doc.add_heading(tr(lang, "sources"), level=2)
-            for cited in f.citations:
-                p = doc.add_paragraph()
-                p.add_run(f"[{cited.n}] ").bold = True
-                p.add_run(_x(short_reference(cited, lang)) + " ")
-                p.add_run(_x(f"„{cited.quote}“")).italic = True
-                p.add_run(_x(f" ({cited.source})")).font.size = Pt(8)
 
+def _docx_factor(doc, f: FactorResult, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """One factor's section: rating and reason, what the plan says, criteria with evidence, gaps, steps,
+    guidance from the sources and their references."""
+    from docx.shared import Pt
+
+    doc.add_heading(f"{f.label} – {rating_label(f.rating, lang).upper()}", level=1)
+    doc.add_paragraph(_x(f.reason))
+    if f.summary:
+        p = doc.add_paragraph()
+        p.add_run(f"{tr(lang, 'summary')}: ").bold = True
+        p.add_run(_x(f.summary))
+    doc.add_heading(tr(lang, "found"), level=2)
+    for s in f.found:
+        doc.add_paragraph(_x(f"„{s.text}“{_where(s, lang)}"), style="List Bullet")
+    if not f.found:
+        doc.add_paragraph(tr(lang, "found_none"))
+    doc.add_heading(tr(lang, "criteria"), level=2)
+    for c in f.criteria:
+        p = doc.add_paragraph(style="List Bullet")
+        p.add_run(_x(f"{c.criterion.label_in(lang)}: "))
+        p.add_run(status_label(c.status, lang)).bold = True
+        for m in _evidence(c):
+            text = f"{tr(lang, 'evidence')}: „{m.sentence.text}“{_where(m.sentence, lang)}"
+            doc.add_paragraph(_x(text), style="List Bullet 2")
+    for key, items, style in (("gaps", f.gaps, "List Bullet"), ("steps", f.steps, "List Number")):
+        if items:
+            doc.add_heading(tr(lang, key), level=2)
+            for item in items:
+                doc.add_paragraph(_x(item), style=style)
+    if f.guidance:
+        doc.add_heading(tr(lang, "guidance"), level=2)
+        for text, n in f.guidance:
+            doc.add_paragraph(_x(f"„{text}“ [{n}]"), style="Quote")
+    if f.citations:
+        doc.add_heading(tr(lang, "sources"), level=2)
+        for cited in f.citations:
+            p = doc.add_paragraph()
+            p.add_run(f"[{cited.n}] ").bold = True
+            p.add_run(_x(short_reference(cited, lang)) + " ")
+            p.add_run(_x(f"„{cited.quote}“")).italic = True
+            p.add_run(_x(f" ({cited.source})")).font.size = Pt(8)
+
+
+def _docx_blocks_and_bibliography(doc, report: CheckReport) -> None:  # type: ignore[no-untyped-def]
+    """The cited building blocks for the chosen topics, then the bibliography (hanging indent)."""
+    from docx.shared import Pt
+
+    lang = report.lang
     if report.blocks:
         doc.add_heading(tr(lang, "blocks"), level=1)
         doc.add_paragraph(tr(lang, "blocks_note"))
@@ -255,7 +274,3 @@ def to_docx(report: CheckReport) -> bytes:
             p = doc.add_paragraph(_x(e.text_in(lang)))
             p.paragraph_format.left_indent = Pt(18)
             p.paragraph_format.first_line_indent = Pt(-18)
-
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
