@@ -76,11 +76,30 @@ _SCHEME = re.compile(r"(?i)\b(?:javascript|vbscript|data)\s*:(?=\S)\S*")
 
 
 def strip_markup(text: str) -> str:
-    """Entities decoded; scripts, tags (also entity-encoded ones like "&lt;script&gt;") and script URLs removed."""
+    """Entities decoded; scripts, styles, comments and tags (also entity-encoded ones like "&lt;script&gt;")
+    and script URLs removed.
+
+    Decoding and stripping run twice, so a tag encoded once is decoded and then stripped. The stripping is an
+    HTML parser's (selectolax/lexbor): a ``>`` inside a quoted attribute or a comment does not end the tag early,
+    as it did for a regular expression. Raw-text elements (``<xmp>``, ``<textarea>``, ``<plaintext>``) hand their
+    content back as text, tags and all; whatever still looks like a tag after that is removed by pattern.
+    """
     for _ in range(2):
         text = html.unescape(text)
-        text = _TAG.sub(" ", _SCRIPT.sub(" ", text))
-    return _SCHEME.sub("", text)
+        if "<" in text:
+            text = _parsed_text(text)
+    return _SCHEME.sub("", _TAG.sub(" ", _SCRIPT.sub(" ", text)))
+
+
+def _parsed_text(text: str) -> str:
+    """The text of an HTML fragment without scripts and styles; its entities are already decoded."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    # "&" is literal here (decoded above): escaped, the parser gives it back as it was instead of decoding again.
+    tree = LexborHTMLParser(text.replace("&", "&amp;"))
+    tree.strip_tags(["script", "style"])
+    root = tree.root
+    return root.text(separator=" ") if root is not None else ""
 
 
 def sanitize_plain(value: object, max_len: int = 500) -> str:

@@ -64,6 +64,16 @@ def test_sanitize_plain_removes_markup_scripts_and_script_urls():
     assert sanitize_plain("Open Data: Kosten < 5 Euro & mehr") == "Open Data: Kosten < 5 Euro & mehr"
 
 
+def test_sanitize_plain_parses_markup_instead_of_matching_it():
+    # A ">" inside a quoted attribute or a comment does not end the tag (a pattern left 'y">' and ' b -->').
+    assert sanitize_plain('Leitfaden <a title="x>y">Verstetigung</a>') == "Leitfaden Verstetigung"
+    assert sanitize_plain("<!-- a > b -->Leitfaden") == "Leitfaden"
+    # Tags inside raw-text elements come back as text and are still removed; doubly encoded tags too.
+    assert sanitize_plain("<xmp><xmp><script>alert(1)</script></xmp></xmp>Titel") == "Titel"
+    assert sanitize_plain("&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Titel") == "Titel"
+    assert sanitize_plain("AT&T &amp; Co") == "AT&T & Co"
+
+
 @pytest.mark.parametrize(
     "raw",
     [
