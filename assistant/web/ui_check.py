@@ -28,7 +28,7 @@ from assistant.check.export import to_docx, to_markdown
 from assistant.check.plan import PlanLimits
 from assistant.check.report import CheckReport
 from assistant.check.texts import rating_label, status_label, tr
-from assistant.errors import FileTooLargeError, InputError, LotseError
+from assistant.errors import FileTooLargeError, InputError, LotseError, public_error
 from assistant.services import Services
 from assistant.types import Citation
 from assistant.web.gradio_guard import UploadRegistry, inside_upload_folder
@@ -292,13 +292,11 @@ def check_handler(
         if file_path and text and text.strip():
             report.notices.insert(0, tr(lang, "file_and_text"))
         return render_report_html(report), export_files(report)
-    except LotseError as e:
-        return error_html(e.public(lang)), None
-    except Exception:  # noqa: BLE001 - the page must show a message, never a traceback
-        log.exception("check failed")
-        if lang == "en":
-            return error_html("The check failed unexpectedly. Please try again."), None
-        return error_html("Bei der Prüfung ist ein unerwarteter Fehler aufgetreten. Bitte erneut versuchen."), None
+    except Exception as e:  # noqa: BLE001 - the page must show a message, never a traceback
+        if not isinstance(e, LotseError):
+            log.exception("check failed")
+        # The same text for the same failure as on every other channel (chat, API, CLI).
+        return error_html(public_error(e).text(lang)), None
 
 
 # --- gradio ------------------------------------------------------------------------------------------------

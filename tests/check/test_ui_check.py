@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.errors import INTERNAL_TEXT
 from assistant.web.ui_check import check_handler, render_report_html
 from tests.check.conftest import PLANS
 
@@ -126,3 +127,19 @@ def test_render_is_pure_escaping(check_reports) -> None:  # type: ignore[no-unty
     fulfilled = body.count('data-status="erfuellt"')
     assert fulfilled and body.count("belegt durch:") == fulfilled
     assert "Literaturverzeichnis" in body
+
+
+def test_an_unexpected_failure_shows_the_shared_public_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the check reads as on every other channel (assistant.errors.public_error), not in words of its own."""
+    import assistant.web.ui_check as ui_check
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(ui_check, "run_check", broken)
+    for lang, text in (("de", INTERNAL_TEXT[0]), ("en", INTERNAL_TEXT[1])):
+        plan = "Projektplan: Wir betreiben eine urbane Datenplattform. " * 3
+        shown, files = check_handler(None, None, plan, None, lang)  # type: ignore[arg-type]  # run_check is broken
+        assert html.escape(text, quote=False) in shown and files is None
+        assert "secret internal detail" not in shown
+
