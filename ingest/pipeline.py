@@ -26,8 +26,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,17 +33,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from assistant.embeddings import Embedder
-from assistant.errors import IndexLockedError, IngestError, StoreUnavailableError
+from assistant.errors import IngestError, StoreUnavailableError
 from assistant.store import ChromaStore, DocumentRecord
 from ingest.account import AccountStore
 from ingest.chunking import CHUNKER_VERSION, chunk_document, doc_id_for
 from ingest.loaders import ParseLimits, load_file
 from ingest.manifest import FolderRules, load_rules, resolve_metadata
+from ingest.report import IngestReport, progress
 from ingest.sources import Candidate, read_candidate, read_error, shown, walk
-from ingest.storage import DocumentCopies, index_write_error, raise_write_error
+from ingest.storage import DocumentCopies, index_write_error, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -53,46 +50,6 @@ EMBED_BATCH = 32
 #: A file that takes longer is named on stderr (progress without a terminal). Long enough that an ordinary run
 #: (model load and a few small files on a busy two-core host) stays silent, short enough that a stuck one shows.
 SLOW_FILE_S = 30.0
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[dict[str, str]] = field(default_factory=list)
-    duplicates: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    documents: int = 0
-    chunks: int = 0
-    embedded_chunks: int = 0
-    embedded_chars: int = 0
-    seconds: float = 0.0
-    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> DocumentAccount.to_dict()
-
-    def to_contract(self) -> dict[str, Any]:
-        """JSON of the interface contract: counts for added/updated/unchanged/removed, plus details."""
-        return {
-            "added": len(self.added),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "removed": len(self.removed),
-            "failed": self.failed,
-            "documents": self.documents,
-            "chunks": self.chunks,
-            "duplicates": self.duplicates,
-            "warnings": self.warnings,
-            "details": {
-                "added": self.added,
-                "updated": self.updated,
-                "removed": self.removed,
-            },
-            "embedded_chunks": self.embedded_chunks,
-            "seconds": round(self.seconds, 2),
-            # additive: per indexed document, where its extracted words went (ingest.account)
-            "accounts": self.accounts,
-        }
 
 
 def _sha256(data: bytes) -> str:
@@ -154,7 +111,7 @@ class IngestPipeline:
         report = IngestReport()
         self._force = force
         start = time.perf_counter()
-        lock = self._lock(timeout=0)
+        lock = writer_lock(self.lock_path, timeout=0)
         try:
             with self._index_writes():
                 self.store.collect_orphans()
@@ -167,7 +124,7 @@ class IngestPipeline:
                         state.prune_roots.add(str(root))
                     present: set[str] = set()
                     waiting: list[Candidate] = []
-                    for cand in self._progress(candidates, "Dokumente"):
+                    for cand in progress(candidates, "Dokumente", self.progress, SLOW_FILE_S):
                         present.add(doc_id_for(cand.source))
                         if not self._ingest_one(cand, rules, state, report, may_wait=True):
                             waiting.append(cand)
@@ -191,7 +148,7 @@ class IngestPipeline:
         With ``prune``, a document of this source is removed unless it was fetched now or its URL is in
         ``keep`` (unchanged since the last sync, or failing for now: its indexed version stays).
         """
-        lock = self._lock(timeout=0)
+        lock = writer_lock(self.lock_path, timeout=0)
         try:
             with self._index_writes():
                 docs = self.store.documents()
@@ -211,7 +168,7 @@ class IngestPipeline:
 
     def remove(self, ref: str) -> DocumentRecord | None:
         """Erase one document by source path, doc id or title; returns what was removed (None if unknown)."""
-        lock = self._lock(timeout=10)
+        lock = writer_lock(self.lock_path, timeout=10)
         try:
             with self._index_writes():
                 docs = self.store.documents()
@@ -233,23 +190,6 @@ class IngestPipeline:
             lock.release()
 
     # -- internals -------------------------------------------------------------------------------------
-    def _lock(self, timeout: float) -> FileLock:
-        """The writer lock, held; a second writer gets IndexLockedError, an unwritable index a clear IndexError_."""
-        lock = FileLock(str(self.lock_path), timeout=timeout)
-        try:
-            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            lock.acquire()
-        except Timeout as e:
-            raise IndexLockedError(
-                f"Ein anderer Ingest schreibt gerade in diesen Index ({self.lock_path.parent}). "
-                "Warten Sie, bis er fertig ist, und starten Sie dann erneut.",
-                f"Another ingest is writing to this index ({self.lock_path.parent}). "
-                "Wait until it has finished, then start again.",
-            ) from e
-        except OSError as e:
-            raise_write_error(self.lock_path.parent, e)
-        return lock
-
     @contextlib.contextmanager
     def _index_writes(self) -> Iterator[None]:
         """Turn a store failure caused by a full, read-only or broken disk into one clear message."""
@@ -261,29 +201,6 @@ class IngestPipeline:
                 raise
             log.info("index write failed: %s", e)
             raise mapped from e
-
-    def _progress(self, items: list[Candidate], label: str) -> Iterator[Candidate]:
-        if not self.progress:
-            yield from items
-            return
-        if not sys.stderr.isatty():
-            # Without a terminal (e.g. with --json, whose stdout stays one object) a file that takes longer than
-            # SLOW_FILE_S gets a line on stderr, so a slow file shows which one it is; quick runs stay quiet.
-            for i, cand in enumerate(items, start=1):
-                note = f"[{i}/{len(items)}] {shown(cand.source)} … (Ingest läuft / ingest running)"
-                timer = threading.Timer(
-                    SLOW_FILE_S, lambda note=note: print(note, file=sys.stderr, flush=True)
-                )
-                timer.daemon = True
-                timer.start()
-                try:
-                    yield cand
-                finally:
-                    timer.cancel()
-            return
-        from tqdm import tqdm
-
-        yield from tqdm(items, desc=label, unit="Datei", file=sys.stderr)
 
     def _expand(
         self, paths: Sequence[Path], report: IngestReport
@@ -297,7 +214,7 @@ class IngestPipeline:
                 refused: list[tuple[str, IngestError]] = []
                 candidates = walk(root, rules, refused)
                 for rel, error in refused:
-                    self._fail(report, rel, error, None)
+                    report.fail(rel, error, previous_kept=False)
                 yield root, candidates, rules
             elif path.is_file() or path.is_symlink():
                 root = path.parent.resolve()
@@ -328,17 +245,7 @@ class IngestPipeline:
             owner = state.owners.get(digest)
             if owner is not None and owner != cand.source:
                 if not state.owner_is_leaving(owner):
-                    report.duplicates.append(
-                        {
-                            "path": cand.source,
-                            "duplicate_of": owner,
-                            "error": f"Inhalt identisch mit {owner}; wird nur einmal indexiert.",
-                        }
-                    )
-                    if previous is not None:  # its own earlier content is in no file any more
-                        self._withdraw(previous, state)
-                        report.removed.append(cand.source)
-                    state.settled.add(cand.source)
+                    self._duplicate(cand.source, owner, previous, state, report)
                     return True
                 if may_wait:
                     return False
@@ -368,13 +275,29 @@ class IngestPipeline:
             (report.updated if previous is not None else report.added).append(cand.source)
         except IngestError as e:
             log.info("skipped %s: %s", shown(cand.source), e)
-            self._fail(report, cand.source, e, previous)
+            report.fail(cand.source, e, previous_kept=previous is not None)
             self._discard(copy, docs)
         except OSError as e:  # reading the source failed (writes to the index raise IndexError_)
-            self._fail(report, cand.source, read_error(cand.source, e), previous)
+            report.fail(cand.source, read_error(cand.source, e), previous_kept=previous is not None)
             self._discard(copy, docs)
         state.settled.add(cand.source)
         return True
+
+    def _duplicate(
+        self, source: str, owner: str, previous: DocumentRecord | None, state: _RunState, report: IngestReport
+    ) -> None:
+        """``source`` holds the content ``owner`` already holds: reported, not indexed twice."""
+        report.duplicates.append(
+            {
+                "path": source,
+                "duplicate_of": owner,
+                "error": f"Inhalt identisch mit {owner}; wird nur einmal indexiert.",
+            }
+        )
+        if previous is not None:  # its own earlier content is in no file any more
+            self._withdraw(previous, state)
+            report.removed.append(source)
+        state.settled.add(source)
 
     def _index(
         self, cand: Candidate, copy: Path, digest: str, version: str, rules: FolderRules, report: IngestReport
@@ -426,17 +349,6 @@ class IngestPipeline:
             page_count=loaded.page_count,
             references=meta["references"],
         )
-
-    @staticmethod
-    def _fail(report: IngestReport, source: str, error: IngestError, previous: DocumentRecord | None) -> None:
-        de, en = str(error), error.message_en
-        if previous is not None:
-            de += " Die zuletzt indexierte Fassung bleibt abrufbar, bis eine lesbare Fassung eingelesen wird."
-            en += " The last indexed version stays available until a readable version is ingested."
-        entry: dict[str, Any] = {"path": shown(source), "error": de, "error_en": en, "code": error.code}
-        if previous is not None:
-            entry["previous_version_kept"] = True
-        report.failed.append(entry)
 
     @property
     def copies(self) -> DocumentCopies:

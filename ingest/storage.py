@@ -1,5 +1,5 @@
-"""What the ingest writes besides Chroma: content-addressed document copies, and clear messages when the index
-cannot be written at all (disk full, read-only, broken device).
+"""What the ingest writes besides Chroma: content-addressed document copies, the writer lock that keeps a second
+ingest out, and clear messages when the index cannot be written at all (disk full, read-only, broken device).
 
 Copies are named ``<sha256><suffix>`` and written to a temporary name first, then renamed: a crash leaves at
 worst a stray temporary file or a copy no document refers to, and :meth:`DocumentCopies.collect_strays`
@@ -15,7 +15,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from assistant.errors import IndexError_
+from filelock import FileLock, Timeout
+
+from assistant.errors import IndexError_, IndexLockedError
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +143,21 @@ class DocumentCopies:
         if removed:
             log.info("removed %d stray document copies", removed)
         return removed
+
+
+def writer_lock(lock_path: Path, timeout: float) -> FileLock:
+    """The index's writer lock, held; a second writer gets IndexLockedError, an unwritable index a clear IndexError_."""
+    lock = FileLock(str(lock_path), timeout=timeout)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout as e:
+        raise IndexLockedError(
+            f"Ein anderer Ingest schreibt gerade in diesen Index ({lock_path.parent}). "
+            "Warten Sie, bis er fertig ist, und starten Sie dann erneut.",
+            f"Another ingest is writing to this index ({lock_path.parent}). "
+            "Wait until it has finished, then start again.",
+        ) from e
+    except OSError as e:
+        raise_write_error(lock_path.parent, e)
+    return lock
