@@ -7,8 +7,8 @@ or gradio.
 Uploads are kept in ``<index>/uploads/`` (next to the document copies, so every app process that serves the
 index sees them) with their metadata in that folder's ``manifest.yaml``, and indexed by the same isolated,
 incremental pipeline as ``lotse ingest`` (:class:`ingest.pipeline.IngestPipeline`). The type of an upload is
-taken from its bytes; its name only has a say between text formats. A refused upload leaves the index and the
-upload folder as they were.
+taken from its bytes; its name only has a say between text formats (:mod:`assistant.uploads`). A refused upload
+leaves the index and the upload folder as they were.
 
 Erasure removes the registry record (invisible to every process at once: the registry's generation token
 moves, see :mod:`assistant.store`), the chunks, the stored copy, the word account and the uploaded file; each
@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import threading
 from pathlib import Path
@@ -45,64 +44,17 @@ from assistant.errors import (
 )
 from assistant.services import Services
 from assistant.store import DocumentRecord
+from assistant.uploads import clean_meta, safe_stem, sniff_suffix
 
 log = logging.getLogger(__name__)
 
 UPLOADS = "uploads"
 MANIFEST = "manifest.yaml"
-META_FIELDS = ("title", "publisher", "year", "doc_type", "topics")
-#: Signatures of formats the Lotse does not read; a file starting so is refused whatever its name says.
-_FOREIGN = (
-    (b"PK\x03\x04", "ZIP/Office"), (b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"),
-    (b"\x7fELF", "ELF"), (b"MZ", "EXE"), (b"\x1f\x8b", "GZIP"), (b"7z\xbc\xaf", "7-Zip"), (b"Rar!", "RAR"),
-    (b"\xd0\xcf\x11\xe0", "Office 97-2003"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BZh", "BZIP2"),
-)
 _ERRORS: dict[str, type[IngestError]] = {
     cls.code: cls
     for cls in (IngestError, UnsupportedFormatError, FileTooLargeError, UnsafePathError, EncryptedDocumentError,
                 NoTextLayerError, ParseError, ParseTimeoutError, ParseMemoryError, WebFetchError)
 }
-_SAFE_NAME = re.compile(r"[^\w.-]+")
-
-
-def sniff_suffix(data: bytes, filename: str) -> str:
-    """The suffix the content calls for (``.pdf``, ``.html``, ``.md``, ``.txt``); refuses what is none of them."""
-    name = Path(filename).name or "upload"
-    head = data[:4096]
-    if not data.strip():
-        raise NoTextLayerError(f"„{name}“ ist leer.", f"'{name}' is empty.")
-    if b"%PDF-" in data[:1024]:
-        return ".pdf"
-    claimed = Path(name).suffix.lower()
-    for magic, kind in _FOREIGN:
-        if head.startswith(magic):
-            raise UnsupportedFormatError(
-                f"„{name}“ ist eine {kind}-Datei, keine PDF-, HTML-, Markdown- oder Textdatei. Bitte als PDF "
-                "oder Text hochladen.",
-                f"'{name}' is a {kind} file, not PDF, HTML, Markdown or text. Upload it as PDF or text.",
-            )
-    if claimed == ".pdf" or b"\x00" in head:
-        raise UnsupportedFormatError(
-            f"„{name}“ ist keine PDF-Datei und kein Text (der Inhalt passt nicht zum Namen). Bitte die "
-            "Originaldatei hochladen.",
-            f"'{name}' is neither a PDF file nor text (the content does not match the name). Upload the "
-            "original file.",
-        )
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n").lower()
-    if text.startswith(("<!doctype html", "<html")) or "<body" in text[:2048]:
-        return ".html"
-    if claimed in (".md", ".markdown") or text.startswith("---\n") or re.search(r"(?m)^#{1,6} \S", text):
-        return ".md"
-    return ".txt"
-
-
-def safe_stem(filename: str) -> str:
-    """A file name stem that is harmless in a path and a URL ('../../Leitfaden 2026.pdf' -> 'Leitfaden_2026')."""
-    stem = Path(filename.replace("\\", "/")).stem
-    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80]
-    return stem or "dokument"
-
-
 def source_id(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:12]
 
@@ -171,7 +123,7 @@ class EditorService:
             manifest = self._manifest()
             before_bytes = path.read_bytes() if path.exists() else None
             before_meta = manifest.get(name)
-            entry = dict(before_meta or {}) | _clean_meta(meta or {})
+            entry = dict(before_meta or {}) | clean_meta(meta or {})
             if entry:
                 manifest[name] = entry
             self._write(path, data)
@@ -185,7 +137,7 @@ class EditorService:
 
     def update(self, doc_id: str, meta: dict[str, Any]) -> dict[str, Any]:
         """Change an uploaded document's metadata (re-indexed at once: the metadata is part of every chunk)."""
-        fields = _clean_meta(meta)
+        fields = clean_meta(meta)
         if not fields:
             raise InputError("Keine Metadaten angegeben (title, publisher, year, doc_type, topics).",
                              "No metadata given (title, publisher, year, doc_type, topics).")
@@ -416,26 +368,3 @@ def _doc_id(source: str) -> str:
 def _not_found(doc_id: str) -> tuple[str, str]:
     """Not echoed (see source_url)."""
     return ("Kein Dokument mit dieser ID im Index.", "No document with this id in the index.")
-
-
-def _clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """The metadata fields an editor may set, with empty ones left out; topics as a list."""
-    out: dict[str, Any] = {}
-    for key in META_FIELDS:
-        value = meta.get(key)
-        if value is None or value == "" or value == []:
-            continue
-        if key == "topics":
-            items = value if isinstance(value, list) else str(value).split(",")
-            value = [str(t).strip()[:60] for t in items if str(t).strip()][:20]
-        elif key == "year":
-            try:
-                value = int(value)
-            except (TypeError, ValueError) as e:
-                raise InputError(f"Jahr „{str(value)[:20]}“ ist keine Zahl.", f"Year '{str(value)[:20]}' is not a number.") from e
-            if not 1900 <= value <= 2100:
-                raise InputError("Das Jahr muss zwischen 1900 und 2100 liegen.", "The year must be between 1900 and 2100.")
-        else:
-            value = " ".join(str(value).split())[:300]
-        out[key] = value
-    return out
