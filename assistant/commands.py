@@ -2,6 +2,9 @@
 
 `assistant.cli` builds the parser and gives each subcommand its handler (``set_defaults(handler=cmd_…)``); the
 handlers call the library and print through `emit`, which writes exactly one JSON object under ``--json``.
+
+Long because it holds one handler per subcommand (fourteen) and their human-readable output, on purpose in one
+module: `tests/test_architecture.py` checks that the parser wires exactly the ``cmd_`` functions found here.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Library code never reads the environment itself; it receives a :class:`Settings` (or the values it needs).
 Names follow the interface contract in PRODUCT.md, e.g. ``LOTSE_LLM_BASE_URL``; ``OPENAI_API_KEY`` and
 ``OPENAI_BASE_URL`` are honoured as fall-backs for the LLM.
+
+Long because it is the one settings object of the house style, with a description on every field: its fields
+are the configuration's reference (``lotse`` and the README point here), and split across modules they would
+no longer be read, validated and documented in one place.
 """
 
 from __future__ import annotations
@@ -326,6 +330,13 @@ class Settings(BaseSettings):
 
     def validate_usable(self) -> Settings:
         """Refuse combinations that cannot work, with a message that says how to fix them."""
+        self._check_backends()
+        self._check_web_names()
+        self._check_editor_secret()
+        return self
+
+    def _check_backends(self) -> None:
+        """Backend URLs are http(s), a custom LLM endpoint names its model, remote embeddings are complete."""
         for name in ("chroma_url", "llm_base_url", "embeddings_base_url", "rerank_url"):
             url = getattr(self, name)
             if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
@@ -347,6 +358,9 @@ class Settings(BaseSettings):
                 "LOTSE_EMBEDDINGS=openai braucht LOTSE_EMBEDDINGS_BASE_URL und LOTSE_EMBEDDINGS_MODEL.",
                 "LOTSE_EMBEDDINGS=openai needs LOTSE_EMBEDDINGS_BASE_URL and LOTSE_EMBEDDINGS_MODEL.",
             )
+
+    def _check_web_names(self) -> None:
+        """Allowed origins are scheme://host[:port], allowed hosts are host names or patterns."""
         for origin in self.origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
@@ -365,6 +379,9 @@ class Settings(BaseSettings):
                     f"LOTSE_ALLOWED_HOSTS contains {host!r}; expected host names without scheme and port, "
                     "e.g. lotse.city.example,*.city.example",
                 )
+
+    def _check_editor_secret(self) -> None:
+        """One source for the editors' password, not empty, a valid hash or long enough."""
         if self.editor_token_file is not None and self.editor_token is not None:
             raise ConfigError(
                 "LOTSE_EDITOR_TOKEN und LOTSE_EDITOR_TOKEN_FILE sind beide gesetzt: bitte nur eines (die Datei).",
@@ -391,7 +408,6 @@ class Settings(BaseSettings):
                 f"LOTSE_EDITOR_TOKEN is too short (at least {MIN_EDITOR_TOKEN} characters, no surrounding spaces). "
                 "Generate one: python -c \"import secrets; print(secrets.token_urlsafe(24))\"",
             )
-        return self
 
 
 def normalise_host(host: str) -> str:

@@ -257,27 +257,7 @@ def _docx_blocks(data: bytes, name: str, limits: PlanLimits) -> list[_Block]:
         "„Word-Dokument (.docx)“ speichern, oder den Text einfügen.",
         f"'{name}' is not a valid Word document (.docx). Save it again as .docx or paste the text.",
     )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            names = {i.filename for i in infos}
-            if "word/document.xml" not in names or "[Content_Types].xml" not in names:
-                raise not_docx
-            if len(infos) > 2000 or sum(i.file_size for i in infos) > limits.max_docx_unpacked:
-                raise FileTooLargeError(
-                    f"„{name}“ ist entpackt zu groß oder enthält zu viele Teile. Bitte nur den Text des Plans "
-                    "(ohne eingebettete Bilder und Anlagen) hochladen.",
-                    f"'{name}' is too large when unpacked. Upload the plan's text without embedded media.",
-                )
-    except zipfile.BadZipFile as e:
-        from ingest.loaders.text import sniff_kind
-
-        kind, kind_en = sniff_kind(data[:1024])
-        raise ParseError(
-            f"„{name}“ ist kein Word-Dokument (.docx), sondern offenbar {kind}. Bitte die Datei in Word als "
-            "„Word-Dokument (.docx)“ speichern, oder den Text einfügen.",
-            f"'{name}' is not a Word document (.docx) but apparently {kind_en}. Save it as .docx or paste the text.",
-        ) from e
+    _check_docx_archive(data, name, limits, not_docx)
 
     import docx
     from docx.table import Table
@@ -312,6 +292,31 @@ def _docx_blocks(data: bytes, name: str, limits: PlanLimits) -> list[_Block]:
                 if cells:
                     blocks.append(_Block(" | ".join(cells), section))
     return blocks
+
+
+def _check_docx_archive(data: bytes, name: str, limits: PlanLimits, not_docx: ParseError) -> None:
+    """Refuse what is no .docx archive, or one too large unpacked, before python-docx unpacks anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            names = {i.filename for i in infos}
+            if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+                raise not_docx
+            if len(infos) > 2000 or sum(i.file_size for i in infos) > limits.max_docx_unpacked:
+                raise FileTooLargeError(
+                    f"„{name}“ ist entpackt zu groß oder enthält zu viele Teile. Bitte nur den Text des Plans "
+                    "(ohne eingebettete Bilder und Anlagen) hochladen.",
+                    f"'{name}' is too large when unpacked. Upload the plan's text without embedded media.",
+                )
+    except zipfile.BadZipFile as e:
+        from ingest.loaders.text import sniff_kind
+
+        kind, kind_en = sniff_kind(data[:1024])
+        raise ParseError(
+            f"„{name}“ ist kein Word-Dokument (.docx), sondern offenbar {kind}. Bitte die Datei in Word als "
+            "„Word-Dokument (.docx)“ speichern, oder den Text einfügen.",
+            f"'{name}' is not a Word document (.docx) but apparently {kind_en}. Save it as .docx or paste the text.",
+        ) from e
 
 
 def _pdf_blocks(data: bytes, name: str, limits: PlanLimits) -> tuple[list[_Block], list[str]]:

@@ -293,6 +293,16 @@ def _split_row(line: str) -> list[str]:
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", line)]
 
 
+def _code_block(lines: list[str], i: int, marker: str) -> tuple[Para, int]:
+    """The fenced code block starting at line ``i`` as one multi-line paragraph, and the index of its closing
+    fence (or the end)."""
+    code: list[str] = []
+    while i < len(lines) and not lines[i].strip().startswith(marker[0] * len(marker)):
+        code.append(lines[i])
+        i += 1
+    return Para(normalize_multiline("\n".join(code))), i
+
+
 def parse_markdown(body: str) -> list[Heading | Para]:
     """Headings and paragraphs of a Markdown body (front matter already removed)."""
     body = _SCRIPT_SETUP.sub(lambda m: "\n\n" + script_data_text(m.group(1)) + "\n\n", body)
@@ -316,13 +326,8 @@ def parse_markdown(body: str) -> list[Heading | Para]:
         atx = _ATX.match(line)
         if fence:
             flush()
-            marker = fence.group(1)
-            code: list[str] = []
-            i += 1
-            while i < len(lines) and not lines[i].strip().startswith(marker[0] * len(marker)):
-                code.append(lines[i])
-                i += 1
-            items.append(Para(normalize_multiline("\n".join(code))))
+            code, i = _code_block(lines, i + 1, fence.group(1))
+            items.append(code)
         elif atx:
             flush()
             if atx.group(2):
