@@ -318,33 +318,7 @@ def build_check_tab(
     intro = gr.Markdown(INTRO, elem_id="lotse-check-intro")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
-            upload = gr.File(
-                label=label("upload", "de"),
-                file_count="single",
-                type="filepath",
-                elem_id="lotse-check-file",
-            )
-            text = gr.Textbox(
-                label=label("text", "de"),
-                lines=10,
-                max_lines=24,
-                max_length=PlanLimits().max_chars,
-                placeholder=label("text_ph", "de"),
-                elem_id="lotse-check-text",
-            )
-            topic = gr.Textbox(
-                label=label("topic", "de"),
-                placeholder=label("topic_ph", "de"),
-                max_length=120,
-                elem_id="lotse-check-topic",
-            )
-            run = gr.Button(label("run", "de"), variant="primary", elem_id="lotse-check-run")
-            downloads = gr.File(
-                label=label("downloads", "de"),
-                file_count="multiple",
-                interactive=False,
-                elem_id="lotse-check-downloads",
-            )
+            upload, text, topic, run, downloads = _inputs()
         with gr.Column(scale=3, min_width=360):
             report = gr.HTML(EMPTY_HTML, elem_id="lotse-check-report", js_on_load=None)
 
@@ -378,3 +352,35 @@ def build_check_tab(
         (run, lambda lg: gr.update(value=label("run", lg))),
         (downloads, lambda lg: gr.update(label=label("downloads", lg))),
     ]
+
+
+def _inputs() -> tuple[Any, Any, Any, Any, Any]:
+    """The check's inputs in the current column: upload, text, topic, the run button and the downloads."""
+    upload = gr.File(
+        label=label("upload", "de"),
+        file_count="single",
+        type="filepath",
+        elem_id="lotse-check-file",
+    )
+    text = gr.Textbox(
+        label=label("text", "de"),
+        lines=10,
+        max_lines=24,
+        max_length=PlanLimits().max_chars,
+        placeholder=label("text_ph", "de"),
+        elem_id="lotse-check-text",
+    )
+    topic = gr.Textbox(
+        label=label("topic", "de"),
+        placeholder=label("topic_ph", "de"),
+        max_length=120,
+        elem_id="lotse-check-topic",
+    )
+    run = gr.Button(label("run", "de"), variant="primary", elem_id="lotse-check-run")
+    downloads = gr.File(
+        label=label("downloads", "de"),
+        file_count="multiple",
+        interactive=False,
+        elem_id="lotse-check-downloads",
+    )
+    return upload, text, topic, run, downloads

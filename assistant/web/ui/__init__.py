@@ -159,39 +159,7 @@ def build_ui(services: Services, limits: ClientLimits | None = None, uploads: Up
         )
 
         # (component, update for a language) – one list, so outputs and values cannot drift apart.
-        labelled: list[tuple[Any, Any]] = [
-            (header, lambda lg, tn: header_html(lg, mode, index_state(services))),
-            (chat_tab, lambda lg, tn: gr.update(label=t(lg, "tab_chat"))),
-            (chat.filters, lambda lg, tn: gr.update(label=t(lg, "filters"))),
-            (chat.factors, lambda lg, tn: gr.update(label=t(lg, "factors"), choices=factor_choices(lg))),
-            (
-                chat.doc_types,
-                lambda lg, tn: gr.update(label=t(lg, "doc_types"), choices=doc_type_choices(lg)),
-            ),
-            (
-                chat.chatbot,
-                lambda lg, tn: gr.update(
-                    label=t(lg, "chat_label"), placeholder=t(lg, "placeholder"), examples=examples(lg)
-                ),
-            ),
-            (
-                chat.question,
-                lambda lg, tn: gr.update(label=t(lg, "question"), placeholder=t(lg, "question_ph")),
-            ),
-            (chat.ask, lambda lg, tn: gr.update(value=t(lg, "ask"))),
-            (chat.new_chat, lambda lg, tn: gr.update(value=t(lg, "new_chat"))),
-            (chat.download, lambda lg, tn: gr.update(label=t(lg, "export"))),
-            (chat.sources, lambda lg, tn: sources_html(tn[-1] if tn else None, lg, len(tn))),
-            (feedback.heading, lambda lg, tn: feedback.heading_html(lg)),
-            (feedback.target, lambda lg, tn: gr.update(label=t(lg, "fb_target"))),
-            (
-                feedback.comment,
-                lambda lg, tn: gr.update(label=t(lg, "fb_comment"), placeholder=t(lg, "fb_comment_ph")),
-            ),
-            (feedback.helpful, lambda lg, tn: gr.update(value=t(lg, "fb_helpful"))),
-            (feedback.not_helpful, lambda lg, tn: gr.update(value=t(lg, "fb_not_helpful"))),
-            (feedback.wrong_source, lambda lg, tn: gr.update(value=t(lg, "fb_wrong_source"))),
-        ]
+        labelled = _chat_labels(services, mode, header, chat_tab, chat, feedback)
         labelled.append((check_tab, lambda lg, tn: gr.update(label=t(lg, "tab_check"))))
         labelled += [(component, lambda lg, tn, update=update: update(lg)) for component, update in check_labels]
 
@@ -203,3 +171,42 @@ def build_ui(services: Services, limits: ClientLimits | None = None, uploads: Up
 
     blocks.queue(default_concurrency_limit=services.settings.max_concurrent_answers, max_size=QUEUE_MAX_SIZE)
     return blocks
+
+
+def _chat_labels(
+    services: Services, mode: str, header: Any, chat_tab: Any, chat: ChatPanel, feedback: FeedbackPanel
+) -> list[tuple[Any, Any]]:
+    """(component, its update for a language and the turns) for the header and the chat tab."""
+    return [
+        (header, lambda lg, tn: header_html(lg, mode, index_state(services))),
+        (chat_tab, lambda lg, tn: gr.update(label=t(lg, "tab_chat"))),
+        (chat.filters, lambda lg, tn: gr.update(label=t(lg, "filters"))),
+        (chat.factors, lambda lg, tn: gr.update(label=t(lg, "factors"), choices=factor_choices(lg))),
+        (
+            chat.doc_types,
+            lambda lg, tn: gr.update(label=t(lg, "doc_types"), choices=doc_type_choices(lg)),
+        ),
+        (
+            chat.chatbot,
+            lambda lg, tn: gr.update(
+                label=t(lg, "chat_label"), placeholder=t(lg, "placeholder"), examples=examples(lg)
+            ),
+        ),
+        (
+            chat.question,
+            lambda lg, tn: gr.update(label=t(lg, "question"), placeholder=t(lg, "question_ph")),
+        ),
+        (chat.ask, lambda lg, tn: gr.update(value=t(lg, "ask"))),
+        (chat.new_chat, lambda lg, tn: gr.update(value=t(lg, "new_chat"))),
+        (chat.download, lambda lg, tn: gr.update(label=t(lg, "export"))),
+        (chat.sources, lambda lg, tn: sources_html(tn[-1] if tn else None, lg, len(tn))),
+        (feedback.heading, lambda lg, tn: feedback.heading_html(lg)),
+        (feedback.target, lambda lg, tn: gr.update(label=t(lg, "fb_target"))),
+        (
+            feedback.comment,
+            lambda lg, tn: gr.update(label=t(lg, "fb_comment"), placeholder=t(lg, "fb_comment_ph")),
+        ),
+        (feedback.helpful, lambda lg, tn: gr.update(value=t(lg, "fb_helpful"))),
+        (feedback.not_helpful, lambda lg, tn: gr.update(value=t(lg, "fb_not_helpful"))),
+        (feedback.wrong_source, lambda lg, tn: gr.update(value=t(lg, "fb_wrong_source"))),
+    ]
