@@ -1,5 +1,6 @@
 """PDF layout: headings (font size, weight, numbering), slides, and the whole PDF path from lines to blocks
-(the lines themselves come from ingest.cleaning.pdf_lines).
+(the lines themselves come from ingest.cleaning.pdf_lines, table header rows are merged by
+ingest.cleaning.pdf_tables).
 
 1. `lines_from_fragments` turns the text pieces pypdf reports (with position, font size and weight) into lines,
    dropping text from fonts without a usable character map (pypdf then yields control-character garbage).
@@ -30,6 +31,7 @@ from ingest.cleaning.paragraphs import (
     paragraphs_from_lines,
 )
 from ingest.cleaning.pdf_lines import CleanStats, remove_running_lines
+from ingest.cleaning.pdf_tables import merge_table_headers
 from ingest.cleaning.textnorm import letters as _letters
 from ingest.cleaning.textnorm import normalize_paragraph
 
@@ -202,81 +204,6 @@ def _side_headings_in_place(seq: list[Line | _PlacedHeading]) -> list[Line | _Pl
     return out
 
 
-# --------------------------------------------------------------------------------------------------------------
-# Table header rows
-# --------------------------------------------------------------------------------------------------------------
-
-#: A table's header row: at least this many columns of short bold cells side by side.
-TABLE_MIN_COLUMNS = 3
-_CELL_MAX_CHARS = 40
-
-
-def _header_row_at(page: Sequence[Line], start: int) -> tuple[int, Line] | None:
-    """The bold header row of a table that starts at line `start`, as (lines used, one line "Nr. | … |
-    Kardinalität"), or None. pypdf reports the cells of a header row as separate bold lines (cells set at
-    different heights, wrapped cells); taken one by one, each looked like a heading of its own ("Kardinalität")."""
-    run: list[Line] = []
-    i = start
-    while i < len(page):
-        ln = page[i]
-        text = ln.text.strip()
-        if not (ln.bold and ln.x is not None and ln.y is not None and 0 < len(text) <= _CELL_MAX_CHARS):
-            break
-        if run and (
-            abs(ln.size - run[0].size) >= 0.5 or abs(ln.y - run[0].y) > 6 * max(ln.size, 1.0)  # type: ignore[operator]
-        ):
-            break
-        run.append(ln)
-        i += 1
-    if len(run) < TABLE_MIN_COLUMNS or i >= len(page) or page[i].bold:
-        return None  # a table's header row is followed by its (regular) body rows
-    columns: list[list[Line]] = []
-    for ln in sorted(run, key=lambda ln: ln.x or 0.0):
-        if columns and (ln.x or 0.0) - (columns[-1][-1].x or 0.0) <= max(ln.size, 1.0):
-            columns[-1].append(ln)  # a wrapped cell ("Referenz/Typ/" over "Wertebereich")
-        else:
-            columns.append([ln])
-    if len(columns) < TABLE_MIN_COLUMNS:
-        return None
-    if not any(
-        abs((a.y or 0.0) - (b.y or 0.0)) < 0.6 * max(a.size, 1.0)
-        for i, left in enumerate(columns)
-        for right in columns[i + 1 :]
-        for a in left
-        for b in right
-    ):
-        return None  # no two cells side by side at one height: a centred heading over several lines, not a row
-    cells = []
-    for column in columns:
-        text = ""
-        for ln in sorted(column, key=lambda ln: -(ln.y or 0.0)):
-            text = join_lines(text, ln.text.strip()) if text else ln.text.strip()
-        cells.append(text)
-    top = max(run, key=lambda ln: ln.y or 0.0)
-    return len(run), Line(" | ".join(cells), run[0].size, False, run[0].x, top.y, True)
-
-
-def merge_table_headers(page: Sequence[Line]) -> list[Line]:
-    """Each table header row of a page as one plain line of its cells, left to right (see `_header_row_at`):
-    the column names stay content next to the rows they head, and none of them becomes a heading."""
-    out: list[Line] = []
-    i = 0
-    while i < len(page):
-        found = _header_row_at(page, i) if page[i].bold else None
-        if found is None:
-            out.append(page[i])
-            i += 1
-            continue
-        used, line = found
-        out.append(line)
-        i += used
-        if i < len(page):  # the first body row starts a paragraph of its own
-            nxt = page[i]
-            out.append(Line(nxt.text, nxt.size, nxt.bold, nxt.x, nxt.y, True))
-            i += 1
-    return out
-
-
 #: A slide: a landscape page with at most this many words and lines (presentation exports: 16:9 or 4:3 pages).
 SLIDE_MAX_WORDS = 220
 SLIDE_MAX_LINES = 40
@@ -337,17 +264,7 @@ def pdf_pages_to_blocks(
     pages = remove_running_lines(pages, page_heights, stats=stats)
     body = body_font_size(pages)
     if body:
-        kept_pages = []
-        for page in pages:
-            kept = []
-            for ln in page:
-                if re.fullmatch(r"\d{1,3}[.)]?", ln.text.strip()) and 0 < ln.size < 0.85 * body:
-                    stats.footnote_markers += 1
-                    stats.removed_words["footnote_marker"] += count_words(ln.text)
-                    continue
-                kept.append(ln)
-            kept_pages.append(kept)
-        pages = kept_pages
+        pages = _drop_footnote_markers(pages, body, stats)
     merged: list[list[Line]] = [merge_table_headers(lines) for lines in pages]
     pages = merged
     levels = _heading_levels(pages, body)
@@ -394,6 +311,21 @@ def pdf_pages_to_blocks(
         flush_body()
 
     return PdfText(build_blocks(items), headings, _pdf_title(first_page, headings), stats)
+
+
+def _drop_footnote_markers(pages: Sequence[Sequence[Line]], body: float, stats: CleanStats) -> list[list[Line]]:
+    """Lines that are only a small number ("3", "12)") are footnote markers set apart by pypdf: counted, dropped."""
+    kept_pages = []
+    for page in pages:
+        kept = []
+        for ln in page:
+            if re.fullmatch(r"\d{1,3}[.)]?", ln.text.strip()) and 0 < ln.size < 0.85 * body:
+                stats.footnote_markers += 1
+                stats.removed_words["footnote_marker"] += count_words(ln.text)
+                continue
+            kept.append(ln)
+        kept_pages.append(kept)
+    return kept_pages
 
 
 def _pdf_title(first_page: list[tuple[Heading, int]], headings: list[Heading]) -> str | None:
