@@ -26,7 +26,6 @@ import math
 import os
 import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -35,12 +34,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ingest.frames import MAX_RESULT_BYTES, read_frame, write_frame
+
 log = logging.getLogger(__name__)
 
 #: Modules the server imports once, so children start warm.
 PRELOAD_MODULES = ("pypdf", "ingest.loaders.pdf")
-#: Largest result a child may send back (bytes of JSON).
-MAX_RESULT_BYTES = 128 * 1024 * 1024
 #: Extra time the parent waits for the server beyond the child's own timeout.
 SERVER_GRACE_S = 10.0
 
@@ -49,7 +48,6 @@ _ENV_PASSTHROUGH = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "H
 
 _EXIT_MEMORY = 86  # child ran out of memory while reporting
 _EXIT_INTERNAL = 87  # child could not report at all
-_HEADER = struct.Struct(">Q")
 
 
 class IsolationError(Exception):
@@ -75,45 +73,6 @@ class ChildRaised(IsolationError):
         self.type_name = type_name
         self.message = message
         super().__init__(f"{type_name}: {message}")
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Framing: 8-byte big-endian length + payload
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _write_frame(fd: int, payload: bytes) -> None:
-    data = memoryview(_HEADER.pack(len(payload)) + payload)
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
-
-
-def _read_exact(fd: int, n: int, deadline: float | None) -> bytes | None:
-    """n bytes from fd, or None on EOF; raises TimeoutError past the deadline."""
-    chunks: list[bytes] = []
-    remaining = n
-    while remaining:
-        if deadline is not None:
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
-                raise TimeoutError
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_frame(fd: int, deadline: float | None = None) -> bytes | None:
-    header = _read_exact(fd, _HEADER.size, deadline)
-    if header is None:
-        return None
-    (length,) = _HEADER.unpack(header)
-    if length > MAX_RESULT_BYTES + 1024:
-        raise ValueError("frame too large")
-    return _read_exact(fd, length, deadline)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -236,13 +195,13 @@ def serve() -> None:
             importlib.import_module(module)
     control_fd, out_fd = sys.stdin.fileno(), sys.stdout.fileno()
     while True:
-        frame = _read_frame(control_fd)
+        frame = read_frame(control_fd)
         if frame is None:
             return
         status, payload = _run_one(json.loads(frame), control_fd)
-        _write_frame(out_fd, json.dumps(status).encode())
+        write_frame(out_fd, json.dumps(status).encode())
         if payload is not None:
-            _write_frame(out_fd, payload)
+            write_frame(out_fd, payload)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -289,12 +248,12 @@ class _Server:
 
     def call(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
         deadline = time.monotonic() + float(request["timeout_s"]) + SERVER_GRACE_S
-        _write_frame(self.in_fd, json.dumps(request).encode())
-        status_frame = _read_frame(self.out_fd, deadline)
+        write_frame(self.in_fd, json.dumps(request).encode())
+        status_frame = read_frame(self.out_fd, deadline)
         if status_frame is None:
             raise EOFError
         status = json.loads(status_frame)
-        payload = _read_frame(self.out_fd, deadline) if status.get("status") == "done" else None
+        payload = read_frame(self.out_fd, deadline) if status.get("status") == "done" else None
         if status.get("status") == "done" and payload is None:
             raise EOFError
         return status, payload
