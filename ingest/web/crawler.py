@@ -35,6 +35,7 @@ from ingest.web.discover import (
     robots_parser,
     sitemap_kind,
 )
+from ingest.web.documents import document_bytes, robots_error, sitemap_error, status_error
 from ingest.web.fetch import HttpFetcher, WebFetchError, WebLimits, WebResponse
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,6 @@ log = logging.getLogger(__name__)
 ROBOTS_AGENT = "Verstetigungslotse"
 MAX_CRAWL_DELAY_S = 30.0
 MAX_CHILD_SITEMAPS = 100
-_SUFFIX_BY_TYPE = {
-    "text/html": ".html",
-    "application/xhtml+xml": ".html",
-    "application/pdf": ".pdf",
-    "text/plain": ".txt",
-    "text/markdown": ".md",
-}
-
-
 @dataclass
 class PageState:
     """What the last sync knew of one URL: validators for conditional requests and the page's links."""
@@ -142,7 +134,7 @@ class Crawler:
             if robots is None:
                 return self._abandon()
             if not robots.can_fetch(ROBOTS_AGENT, source):
-                res.fail(source, _robots_error(source), indexed=False)
+                res.fail(source, robots_error(source), indexed=False)
                 return self._abandon()
             root = self._fetch(fetcher, source)
             if root is None:
@@ -187,7 +179,7 @@ class Crawler:
             return robots
         if resp.status >= 500 or resp.status == 429:
             # RFC 9309: an unreachable robots.txt means "crawl nothing" for now
-            self.result.fail(url, _status_error(url, resp.status), indexed=False)
+            self.result.fail(url, status_error(url, resp.status), indexed=False)
             return None
         return allow_all()  # 4xx: no rules
 
@@ -209,7 +201,7 @@ class Crawler:
             self.result.fail(url, e, indexed=url in self.indexed)
             return None
         if resp.status not in (200, 304):
-            self.result.fail(url, _status_error(url, resp.status), indexed=url in self.indexed)
+            self.result.fail(url, status_error(url, resp.status), indexed=url in self.indexed)
             return None
         return resp
 
@@ -218,7 +210,7 @@ class Crawler:
         try:
             kind, locs = parse_sitemap(root.body)
         except ValueError as e:
-            res.fail(root.url, _sitemap_error(root.url, str(e)), indexed=False)
+            res.fail(root.url, sitemap_error(root.url, str(e)), indexed=False)
             return None
         if kind == "sitemapindex":
             children, locs = locs[:MAX_CHILD_SITEMAPS], []
@@ -231,13 +223,13 @@ class Crawler:
                 try:
                     resp = fetcher.get(child, kind="page")
                     if resp.status != 200:
-                        raise _status_error(child, resp.status)
+                        raise status_error(child, resp.status)
                     child_kind, child_locs = parse_sitemap(resp.body)
                 except WebFetchError as e:
                     res.fail(child, e, indexed=False)
                     return None  # a missing part would look like pages dropped from the sitemap
                 except ValueError as e:
-                    res.fail(child, _sitemap_error(child, str(e)), indexed=False)
+                    res.fail(child, sitemap_error(child, str(e)), indexed=False)
                     return None
                 if child_kind == "urlset":
                     locs.extend(child_locs)
@@ -318,7 +310,7 @@ class Crawler:
             res.gone.append(url)
             return None
         if resp.status != 200:
-            error = _status_error(url, resp.status)
+            error = status_error(url, resp.status)
             res.fail(url, error, indexed=url in self.indexed)
             if url in self.indexed:
                 res.keep.add(url)
@@ -326,7 +318,7 @@ class Crawler:
         if final in self._done:  # a redirect to a page already fetched
             return None
         try:
-            suffix, body = _document_bytes(final, resp)
+            suffix, body = document_bytes(final, resp)
         except WebFetchError as e:
             res.fail(final, e, indexed=final in self.indexed)
             if final in self.indexed:
@@ -355,58 +347,3 @@ class Crawler:
         res.fetched.append(Fetched(final, path, state))
         self._done.add(final)
         return links
-
-
-def _document_bytes(url: str, resp: WebResponse) -> tuple[str, bytes]:
-    """The loader suffix and the bytes to index; HTML in another charset is re-encoded as UTF-8 (with BOM)."""
-    media = resp.media_type
-    body = resp.body
-    if body.startswith(b"%PDF-"):
-        return ".pdf", body
-    suffix = _SUFFIX_BY_TYPE.get(media)
-    if suffix == ".pdf":
-        raise WebFetchError(
-            f"{url}: als PDF ausgeliefert, aber keine PDF-Datei (Signatur %PDF- fehlt).",
-            f"{url}: served as PDF but not a PDF file (the %PDF- signature is missing).",
-        )
-    if suffix is None:
-        raise WebFetchError(
-            f"{url}: Inhaltstyp „{media or '(keiner)'}“ wird nicht indexiert (nur HTML-Seiten, PDF, Text).",
-            f"{url}: content type '{media or '(none)'}' is not indexed (only HTML pages, PDF, text).",
-        )
-    charset = resp.charset
-    if charset and charset.replace("-", "").replace("_", "") not in ("utf8", "usascii", "ascii"):
-        try:
-            body = b"\xef\xbb\xbf" + body.decode(charset).encode("utf-8")
-        except (LookupError, UnicodeDecodeError) as e:
-            raise WebFetchError(
-                f"{url}: Der Text passt nicht zur angegebenen Zeichenkodierung „{charset}“ ({e}).",
-                f"{url}: the text does not match its declared character encoding '{charset}' ({e}).",
-            ) from e
-    return suffix, body
-
-
-def _status_error(url: str, status: int) -> WebFetchError:
-    transient = status >= 500 or status in (408, 429)
-    hint_de = " (vorübergehend; beim nächsten Abgleich erneut versucht)" if transient else ""
-    hint_en = " (transient; tried again at the next sync)" if transient else ""
-    return WebFetchError(
-        f"{url}: Der Server antwortete mit HTTP {status}{hint_de}.",
-        f"{url}: the server answered HTTP {status}{hint_en}.",
-        transient=transient,
-        status=status,
-    )
-
-
-def _sitemap_error(url: str, why: str) -> WebFetchError:
-    return WebFetchError(
-        f"{url}: Die Sitemap ist nicht lesbar ({why}); nichts aus dieser Quelle wird entfernt.",
-        f"{url}: the sitemap cannot be read ({why}); nothing of this source is removed.",
-    )
-
-
-def _robots_error(url: str) -> WebFetchError:
-    return WebFetchError(
-        f"{url}: robots.txt der Website schließt diese Adresse für Crawler aus; nichts wird abgerufen.",
-        f"{url}: the site's robots.txt disallows this address for crawlers; nothing is fetched.",
-    )
