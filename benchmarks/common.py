@@ -96,6 +96,8 @@ def bench_settings(index_dir: Path, **overrides: Any) -> Any:
         "llm_base_url": None,
         "llm_api_key": None,
         "glossary_path": None,
+        "lexicon_path": None,
+        "crosslingual_lexicon": True,
         "rate_limit": 0,
         # The collection's own README/SOURCES/LICENSE in ../shared/realdocs are not documents (tests do the same).
         "ingest_ignore": "README.md,SOURCES.md,LICENSE",

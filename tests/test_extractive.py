@@ -71,6 +71,23 @@ def test_a_line_fragment_passes_nothing_on() -> None:
     )
 
 
+
+def test_the_sentence_before_carries_one_that_shares_no_word_with_the_question() -> None:
+    """ "Sie liegen bei 40.000 Euro im Jahr." answers a question about the Betriebskosten only through the sentence
+    before it; a section heading alone never carries a sentence (every sentence under it would qualify)."""
+    analyzer = GermanAnalyzer()
+    question = "Wie hoch sind die Betriebskosten der Datenplattform?"
+    text = (
+        "Für die Datenplattform fallen nach dem Förderende eigene Betriebskosten an.\n"
+        "Sie liegen bei 40.000 Euro im Jahr."
+    )
+    picks = select_sentences(question, [_hit("", text)], analyzer)
+    assert any("40.000 Euro" in p.sentence.text for p in picks)
+    under_heading = select_sentences(
+        question, [_hit("Betriebskosten der Datenplattform", "Sie liegen bei 40.000 Euro im Jahr.")], analyzer
+    )
+    assert under_heading == []
+
 # --- sentence splitting around German abbreviations, dates, ordinals and list items --------------------------
 @pytest.mark.parametrize(
     ("text", "expected"),

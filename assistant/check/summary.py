@@ -26,23 +26,38 @@ log = logging.getLogger(__name__)
 SUMMARY_DEADLINE_S = 25.0
 MAX_SUMMARY_CHARS = 1200
 _REF = re.compile(r"\[(\d{1,3})\]")
+#: How an open point is named in the prompt: [missing?][english?].
+_GAP = {True: ("fehlt", "missing"), False: ("nur vage", "only vague")}
 
 
 def summary_messages(result: FactorResult) -> list[dict[str, str]]:
+    """The prompt for one factor, in the report's language (``result.lang``): its task, open points and the
+    instruction to answer in that language, so an English report gets an English summary."""
+    english = result.lang == "en"
     open_points = [
-        f"- {c.criterion.label} ({'fehlt' if c.status == 'fehlt' else 'nur vage'})"
+        f"- {c.criterion.label_in(result.lang)} ({_GAP[c.status == 'fehlt'][english]})"
         for c in result.criteria
         if c.status != "erfuellt"
-    ] or ["- keine offenen Punkte"]
-    task = (
-        f"Ein Projektplan wurde zum Erfolgsfaktor „{result.label}“ geprüft (Ampel: {rating_label(result.rating, 'de')}).\n"
-        "Offene Punkte laut Prüfung:\n" + "\n".join(open_points) + "\n\n"
-        "Fasse in zwei bis drei Sätzen zusammen, was die Kommune zu diesem Faktor als Nächstes klären sollte "
-        "und warum, ausschließlich auf Grundlage der Quellen. Belege jede Aussage mit [n]."
-    )
+    ] or [("- no open points" if english else "- keine offenen Punkte")]
+    rating = rating_label(result.rating, result.lang)
+    if english:
+        task = (
+            f"A project plan was checked for the success factor \"{result.label}\" (traffic light: {rating}).\n"
+            "Open points found by the check:\n" + "\n".join(open_points) + "\n\n"
+            "Summarise in two or three sentences what the municipality should clarify next for this factor and "
+            "why, based only on the sources (they are German). Support every statement with [n]."
+        )
+    else:
+        task = (
+            f"Ein Projektplan wurde zum Erfolgsfaktor „{result.label}“ geprüft (Ampel: {rating}).\n"
+            "Offene Punkte laut Prüfung:\n" + "\n".join(open_points) + "\n\n"
+            "Fasse in zwei bis drei Sätzen zusammen, was die Kommune zu diesem Faktor als Nächstes klären sollte "
+            "und warum, ausschließlich auf Grundlage der Quellen. Belege jede Aussage mit [n]."
+        )
+    hint = "Answer in English." if english else "Antworte auf Deutsch."
     return [
         {"role": "system", "content": SYSTEM_PROMPT_DE},
-        {"role": "user", "content": f"{source_block(result.hits)}\n\n<frage>\n{task}\n</frage>\n\nAntworte auf Deutsch."},
+        {"role": "user", "content": f"{source_block(result.hits)}\n\n<frage>\n{task}\n</frage>\n\n{hint}"},
     ]
 
 

@@ -30,6 +30,8 @@ class RetrievalResult:
             in the corpus, neither as a word nor as all parts of a compound.
         confidence: Combined 0..1 measure of whether the best passages answer the question.
         reranked: True when an external reranker ordered the top passages.
+        translated: For a question in another language, the German words the lexicon gave for it (searched on
+            the lexical side; the answer layer matches sentences with them too); "" otherwise.
         timings: Seconds per stage, for the benchmarks and the log.
     """
 
@@ -42,6 +44,7 @@ class RetrievalResult:
     unknown_words: frozenset[str] = frozenset()
     confidence: float = 0.0
     reranked: bool = False
+    translated: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
     def knows(self, words: list[str]) -> bool:

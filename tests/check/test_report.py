@@ -209,6 +209,20 @@ def test_llm_summaries_are_checked_like_chat_answers(corpus_services, plan_files
         assert numbers and numbers <= {c.n for c in f.citations}
 
 
+
+def test_an_english_report_asks_for_an_english_summary(corpus_services, plan_files) -> None:  # type: ignore[no-untyped-def]
+    model = FakeChatModel(default="The municipality should settle the funding after the grant ends [1].")
+    report = run_check(_with_model(corpus_services, model), read_plan_file(plan_files["schwach"]), lang="en")
+    prompts = [h[-1]["content"] for h in model.history[1:]]
+    assert prompts and all(p.rstrip().endswith("Answer in English.") for p in prompts)
+    tasks = [p.split("<frage>")[1] for p in prompts]  # the sources before it are German documents
+    assert all("success factor" in t and "Erfolgsfaktor" not in t and "fehlt" not in t for t in tasks)
+    assert any("missing" in t for t in tasks)  # the weak plan has open points, named in English
+    assert all(f.summary and f.summary.startswith("The municipality") for f in report.factors)
+    german = _with_model(corpus_services, FakeChatModel(default="Die Kommune sollte klären [1]."))
+    run_check(german, read_plan_file(plan_files["schwach"]))
+    assert german.chat_model.history[1][-1]["content"].rstrip().endswith("Antworte auf Deutsch.")
+
 def test_llm_failures_fall_back_silently_to_the_extractive_report(corpus_services, plan_files) -> None:  # type: ignore[no-untyped-def]
     model = FakeChatModel(default=LLMUnavailableError("Sprachmodell nicht erreichbar."))
     model.enqueue(
