@@ -279,8 +279,7 @@ class ChatService:
         lang: str,
         quotes: int = MAX_SENTENCES,
     ) -> AnswerResult:
-        # An English question's German words (from the lexicon) find the German sentences that answer it.
-        terms = f"{search_query} {retrieval.translated}".strip()
+        terms = f"{search_query} {retrieval.translated}".strip()  # an English question's German words too
         picks = select_sentences(terms, retrieval.hits, self.retriever.analyzer, max_sentences=quotes)
         if not picks:
             return self._abstain(question, search_query, retrieval, lang)

@@ -99,15 +99,20 @@ def select_sentences(
     return _choose(score_sentences(question, hits, analyzer), hits, analyzer, max_sentences)
 
 
-def score_sentences(question: str, hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer) -> list[Pick]:
-    """Every quotable sentence of the hits that matches the question, best first."""
-    query_terms = _terms(analyzer, question)
-    if not query_terms or not hits:
-        return []
-    # (hit index, sentence, its terms, the terms around it: section heading and previous whole sentence)
-    candidates: list[tuple[int, Sentence, set[str], set[str]]] = []
-    # The terms a sentence continues (the whole sentence before it, an unfinished lead-in): they may carry it.
-    carried: dict[tuple[int, int], set[str]] = {}
+@dataclass(frozen=True)
+class _Candidate:
+    hit_index: int
+    sentence: Sentence
+    terms: set[str]
+    #: The terms around it: its section heading, the whole sentence before it, the lead-in it continues.
+    context: set[str]
+    #: The part of ``context`` that may carry a sentence sharing no word with the question (not the heading).
+    carried: set[str]
+
+
+def _candidates(hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer) -> list[_Candidate]:
+    """Every quotable sentence of the hits with its terms and the terms around it."""
+    out: list[_Candidate] = []
     for i, hit in enumerate(hits):
         heading = _terms(analyzer, hit.chunk.section.rsplit(" › ", 1)[-1]) if hit.chunk.section else set()
         previous: set[str] = set()
@@ -120,8 +125,7 @@ def score_sentences(question: str, hits: Sequence[ScoredChunk], analyzer: German
             terms = _terms(analyzer, s.text)
             quotable = _quotable(s.text)
             if quotable:
-                candidates.append((i, s, terms, heading | previous | lead_in))
-                carried[(i, s.start)] = previous | lead_in
+                out.append(_Candidate(i, s, terms, heading | previous | lead_in, previous | lead_in))
             # Only a complete sentence carries over: in messy PDF text a "sentence" may be a line fragment.
             ending = s.text.rstrip()[-1:]
             previous = terms if quotable and ending in ".!?" else set()
@@ -129,6 +133,13 @@ def score_sentences(question: str, hits: Sequence[ScoredChunk], analyzer: German
                 lead_in = set()
             elif not lead_in and _LEADS_IN.search(s.text):
                 lead_in = terms
+    return out
+
+
+def score_sentences(question: str, hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer) -> list[Pick]:
+    """Every quotable sentence of the hits that matches the question, best first."""
+    query_terms = _terms(analyzer, question)
+    candidates = _candidates(hits, analyzer) if query_terms else []
     if not candidates:
         return []
     kind: AnswerType | None
@@ -139,31 +150,31 @@ def score_sentences(question: str, hits: Sequence[ScoredChunk], analyzer: German
             query_terms = topic
     # A query term inside a compound of the sentence ("Übergang" in "Betriebsübergang") counts at a reduced
     # weight: the analyzer splits only compounds it knows.
-    candidates = [(i, s, terms | _compound_hits(query_terms, terms), ctx) for i, s, terms, ctx in candidates]
+    terms_of = [c.terms | _compound_hits(query_terms, c.terms) for c in candidates]
     # Rare terms among the candidates say more about relevance than ubiquitous ones.
-    df = {t: sum(t in terms for _, _, terms, _ in candidates) for t in query_terms}
-    n = len(candidates)
-    weight = {t: math.log(1 + n / (1 + df[t])) for t in query_terms}
+    df = {t: sum(t in terms for terms in terms_of) for t in query_terms}
+    weight = {t: math.log(1 + len(candidates) / (1 + df[t])) for t in query_terms}
     total = sum(weight.values()) or 1.0
     scored: list[Pick] = []
-    for i, s, terms, context in candidates:
+    for c, terms in zip(candidates, terms_of, strict=True):
         # Terms of the section heading and the sentence before count at a reduced weight: "Sie sollte kurz
         # sein; ... höchstens vier Seiten" under "Die Beschlussvorlage" is about the Beschlussvorlage.
         own = sum(weight[t] for t in query_terms & terms) - (1 - COMPOUND_WEIGHT) * sum(
             weight[t] for t in query_terms & terms if _COMPOUND_MARK + t in terms
         )
-        if own <= 0 and not carried[(i, s.start)] & query_terms:
+        if own <= 0 and not c.carried & query_terms:
             # The heading alone never carries a sentence (every sentence under it would qualify); the sentence
             # it continues may: "Ein Jahr ... die Kosten?" / "Sie liegen bei 40.000 Euro." Expected phrase in
             # the answer / first quote, dev: real 0.645/0.516 -> 0.650/0.521, sample set 0.658/0.526 ->
             # 0.674/0.542 (letting the heading carry too: the same).
             continue
-        around = (context - terms) & query_terms
+        around = (c.context - terms) & query_terms
         overlap = (own + CONTEXT_WEIGHT * sum(weight[t] for t in around)) / total
-        rank_bonus = RANK_BONUS / (1 + i)
-        length_penalty = 0.1 if len(s.text) > 300 else 0.0
-        typed = ANSWER_TYPE_BONUS * answer_strength(kind, s.text)
-        scored.append(Pick(i, s, overlap + typed + rank_bonus - length_penalty, answer_span(kind, s.text)))
+        rank_bonus = RANK_BONUS / (1 + c.hit_index)
+        length_penalty = 0.1 if len(c.sentence.text) > 300 else 0.0
+        typed = ANSWER_TYPE_BONUS * answer_strength(kind, c.sentence.text)
+        score = overlap + typed + rank_bonus - length_penalty
+        scored.append(Pick(c.hit_index, c.sentence, score, answer_span(kind, c.sentence.text)))
     scored.sort(key=lambda p: p.score, reverse=True)
     return scored
 

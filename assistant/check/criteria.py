@@ -149,6 +149,39 @@ def _bad(detail: str) -> ConfigError:
     )
 
 
+def _criterion(c: object, where: str) -> Criterion:
+    """One criterion of the file, validated (``where`` names it in the error message)."""
+    if not isinstance(c, dict) or not c.get("id") or not c.get("label"):
+        raise _bad(f"{where}: 'id' und 'label' sind Pflicht")
+    ev = c.get("evidence") or []
+    ev = [ev] if isinstance(ev, str) else list(ev)
+    if any(e not in EVIDENCE_KINDS for e in ev):
+        raise _bad(f"{where}: evidence erlaubt nur {', '.join(EVIDENCE_KINDS)}")
+    keywords = tuple(_pattern(k, where) for k in c.get("keywords") or [])
+    combos = tuple(
+        tuple(tuple(_pattern(k, where) for k in group) for group in combo) for combo in c.get("combinations") or []
+    )
+    paraphrases = tuple(str(x) for x in c.get("paraphrases") or [])
+    if not keywords and not combos and not paraphrases:
+        raise _bad(f"{where}: 'keywords', 'combinations' oder 'paraphrases' angeben")
+    label_en = str(c.get("label_en") or "")
+    return Criterion(
+        id=str(c["id"]),
+        label=str(c["label"]),
+        keywords=keywords,
+        combinations=combos,
+        evidence=tuple(ev),
+        critical=bool(c.get("critical", False)),
+        query=str(c.get("query") or c["label"]),
+        step=str(c.get("step") or f"{c['label']}: im Plan ergänzen."),
+        paraphrases=paraphrases,
+        paraphrase_stems=tuple(stems(x) for x in paraphrases),
+        exclude=tuple(_pattern(k, where) for k in c.get("exclude") or []),
+        label_en=label_en,
+        step_en=str(c.get("step_en") or (f"{label_en}: add it to the plan." if label_en else "")),
+    )
+
+
 def load_config(path: Path | None = None) -> CheckConfig:
     """Read and validate the criteria file; raise ConfigError with a German message on any problem."""
     path = path or DEFAULT_CRITERIA
@@ -172,40 +205,7 @@ def load_config(path: Path | None = None) -> CheckConfig:
     factors: dict[str, FactorConfig] = {}
     for factor in FACTORS:
         spec = raw["factors"][factor] or {}
-        criteria = []
-        for i, c in enumerate(spec.get("criteria") or []):
-            where = f"{factor}.criteria[{i}]"
-            if not isinstance(c, dict) or not c.get("id") or not c.get("label"):
-                raise _bad(f"{where}: 'id' und 'label' sind Pflicht")
-            ev = c.get("evidence") or []
-            ev = [ev] if isinstance(ev, str) else list(ev)
-            if any(e not in EVIDENCE_KINDS for e in ev):
-                raise _bad(f"{where}: evidence erlaubt nur {', '.join(EVIDENCE_KINDS)}")
-            keywords = tuple(_pattern(k, where) for k in c.get("keywords") or [])
-            combos = tuple(
-                tuple(tuple(_pattern(k, where) for k in group) for group in combo)
-                for combo in c.get("combinations") or []
-            )
-            paraphrases = tuple(str(x) for x in c.get("paraphrases") or [])
-            if not keywords and not combos and not paraphrases:
-                raise _bad(f"{where}: 'keywords', 'combinations' oder 'paraphrases' angeben")
-            criteria.append(
-                Criterion(
-                    id=str(c["id"]),
-                    label=str(c["label"]),
-                    keywords=keywords,
-                    combinations=combos,
-                    evidence=tuple(ev),
-                    critical=bool(c.get("critical", False)),
-                    query=str(c.get("query") or c["label"]),
-                    step=str(c.get("step") or f"{c['label']}: im Plan ergänzen."),
-                    paraphrases=paraphrases,
-                    paraphrase_stems=tuple(stems(x) for x in paraphrases),
-                    exclude=tuple(_pattern(k, where) for k in c.get("exclude") or []),
-                    label_en=str(c.get("label_en") or ""),
-                    step_en=str(c.get("step_en") or (f"{c['label_en']}: add it to the plan." if c.get("label_en") else "")),
-                )
-            )
+        criteria = [_criterion(c, f"{factor}.criteria[{i}]") for i, c in enumerate(spec.get("criteria") or [])]
         if not criteria:
             raise _bad(f"{factor}: keine Kriterien")
         factors[factor] = FactorConfig(

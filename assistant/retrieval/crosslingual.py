@@ -38,7 +38,7 @@ _EN_STOPWORDS = frozenset(
     him her them my our your his its their this that these those there here what which who whom whose when where
     why how whether not no nor any some all each every both either neither other such same own more most much
     many few less least very too also just only even still yet already again ever never always often
-    get got getting make made let lets please tell give need needs needed want wants""".split()
+    get got getting make made let lets please tell give need needs needed want wants""".split()  # noqa: SIM905 - readable as prose
 )
 
 

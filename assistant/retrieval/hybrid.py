@@ -82,6 +82,20 @@ def with_neighbours(chunk: Chunk, by_position: dict[tuple[str, int], Chunk]) -> 
     return replace(chunk, text=text, char_start=start, char_end=end)
 
 
+def _word_signals(
+    lexical: BM25Retriever | None, combined: str, expanded: str, top: list[ScoredChunk]
+) -> tuple[float, float, frozenset[str]]:
+    """(best coverage of the query's terms in ``top``, share of its words the corpus knows, the unknown ones)."""
+    if lexical is None:
+        return 0.0, 1.0, frozenset()
+    # Coverage of the question as asked matters too: expansions add terms the passage need not repeat.
+    coverage = max(
+        (max(lexical.term_coverage(expanded, h.chunk), lexical.term_coverage(combined, h.chunk)) for h in top),
+        default=0.0,
+    )
+    return coverage, lexical.known_fraction(combined), frozenset(lexical.unknown_words(combined))
+
+
 class HybridRetriever:
     """The `Retriever` every front end uses: BM25 and dense components, fused, diversified, optionally reranked.
 
@@ -241,13 +255,7 @@ class HybridRetriever:
         lexical = self.lexical(query, self.candidates, filters, context=context)
         timings["lexical"] = time.perf_counter() - t2
         translated = self.translate(query)
-        if context:
-            fusion = self.followup_fusion
-        elif guess_language(query) != "de" and not translated:
-            fusion = self.crosslingual_fusion
-        else:
-            fusion = self.fusion
-        fused = fusion.fuse(dense, lexical)
+        fused = self._fusion_for(query, context, translated).fuse(dense, lexical)
         reranked = False
         if self.reranker is not None and fused:
             t3 = time.perf_counter()
@@ -258,20 +266,8 @@ class HybridRetriever:
             for h in self._diversify(fused, k)
         ]
         dense_scores = {s.chunk.id: s.score for s in dense}
-        top = hits[:3]
-        dense_best = max((dense_scores.get(h.chunk.id, 0.0) for h in top), default=0.0)
-        coverage_best = 0.0
-        known = 1.0
-        unknown: frozenset[str] = frozenset()
-        if snap.retriever is not None:
-            unknown = frozenset(snap.retriever.unknown_words(combined))
-            known = snap.retriever.known_fraction(combined)
-            coverage_best = max((snap.retriever.term_coverage(expanded, h.chunk) for h in top), default=0.0)
-            # Coverage of the question as asked matters too: expansions add terms the passage need not repeat.
-            coverage_best = max(
-                coverage_best,
-                max((snap.retriever.term_coverage(combined, h.chunk) for h in top), default=0.0),
-            )
+        dense_best = max((dense_scores.get(h.chunk.id, 0.0) for h in hits[:3]), default=0.0)
+        coverage_best, known, unknown = _word_signals(snap.retriever, combined, expanded, hits[:3])
         timings["total"] = time.perf_counter() - t0
         return RetrievalResult(
             query=combined,
@@ -286,6 +282,14 @@ class HybridRetriever:
             translated=translated,
             timings=timings,
         )
+
+    def _fusion_for(self, query: str, context: str, translated: str) -> FusionConfig:
+        """Follow-ups fuse by rank; a question in another language without lexicon words leans on the dense side."""
+        if context:
+            return self.followup_fusion
+        if guess_language(query) != "de" and not translated:
+            return self.crosslingual_fusion
+        return self.fusion
 
     def _rerank(self, query: str, fused: list[ScoredChunk]) -> tuple[list[ScoredChunk], bool]:
         """The best `rerank_top` passages in the reranker's order, the rest behind them; unchanged on failure."""

@@ -76,6 +76,53 @@ def _coverage_text(chunk: Chunk) -> str:
     return "\n".join(part for part in (chunk.section, chunk.text) if part)
 
 
+def _term_ids_per_chunk(
+    chunks: list[Chunk], analyzer: GermanAnalyzer, title_weight: int, section_weight: int
+) -> tuple[list[array], dict[str, int]]:
+    """Each chunk's indexed text as term ids, and the term table; teaches ``analyzer`` the corpus vocabulary.
+
+    Two passes keep memory and time low at 100,000 chunks: raw tokens are counted once, and each distinct raw
+    token is analysed once (compound splitting needs the vocabulary of pass 1).
+    """
+    # Pass 1: raw tokens per chunk as ids into a table of distinct raw tokens; count the words they hold.
+    raw_ids: dict[str, int] = {}
+    raw_counts: list[int] = []
+    chunk_tokens: list[array] = []
+    for chunk in chunks:
+        ids = array("i")
+        for token in analyzer.tokens(_indexed_text(chunk, title_weight, section_weight)):
+            token_id = raw_ids.get(token)
+            if token_id is None:
+                token_id = raw_ids[token] = len(raw_counts)
+                raw_counts.append(0)
+            raw_counts[token_id] += 1
+            ids.append(token_id)
+        chunk_tokens.append(ids)
+    word_counts: Counter[str] = Counter()
+    for token, token_id in raw_ids.items():
+        for word in analyzer.token_words(token):
+            word_counts[word] += raw_counts[token_id]
+    analyzer.learn_vocabulary(word_counts, replace=True)
+    del word_counts, raw_counts
+
+    # Pass 2: each distinct raw token is analysed once (with the learned vocabulary) into term ids.
+    vocab: dict[str, int] = {}
+    token_term_ids: list[tuple[int, ...]] = [()] * len(raw_ids)
+    for token, token_id in raw_ids.items():
+        token_term_ids[token_id] = tuple(
+            vocab.setdefault(t, len(vocab)) for t in analyzer.token_terms(token)
+        )
+    del raw_ids
+    corpus_ids: list[array] = []
+    for ids in chunk_tokens:
+        term_ids = array("i")
+        for token_id in ids:
+            term_ids.extend(token_term_ids[token_id])
+        corpus_ids.append(term_ids)
+    del chunk_tokens, token_term_ids
+    return corpus_ids, vocab
+
+
 class BM25Retriever:
     """Lexical retriever: BM25 (Lucene variant, k1 and b see `from_chunks`) over analyzer terms.
 
@@ -118,42 +165,7 @@ class BM25Retriever:
         chunks = list(chunks)
         if not chunks:
             return cls(chunks, analyzer, None, {})
-        # Pass 1: raw tokens per chunk as ids into a table of distinct raw tokens; count the words they hold.
-        raw_ids: dict[str, int] = {}
-        raw_counts: list[int] = []
-        chunk_tokens: list[array] = []
-        for chunk in chunks:
-            ids = array("i")
-            for token in analyzer.tokens(_indexed_text(chunk, title_weight, section_weight)):
-                token_id = raw_ids.get(token)
-                if token_id is None:
-                    token_id = raw_ids[token] = len(raw_counts)
-                    raw_counts.append(0)
-                raw_counts[token_id] += 1
-                ids.append(token_id)
-            chunk_tokens.append(ids)
-        word_counts: Counter[str] = Counter()
-        for token, token_id in raw_ids.items():
-            for word in analyzer.token_words(token):
-                word_counts[word] += raw_counts[token_id]
-        analyzer.learn_vocabulary(word_counts, replace=True)
-        del word_counts, raw_counts
-
-        # Pass 2: each distinct raw token is analysed once (with the learned vocabulary) into term ids.
-        vocab: dict[str, int] = {}
-        token_term_ids: list[tuple[int, ...]] = [()] * len(raw_ids)
-        for token, token_id in raw_ids.items():
-            token_term_ids[token_id] = tuple(
-                vocab.setdefault(t, len(vocab)) for t in analyzer.token_terms(token)
-            )
-        del raw_ids
-        corpus_ids: list[array] = []
-        for ids in chunk_tokens:
-            term_ids = array("i")
-            for token_id in ids:
-                term_ids.extend(token_term_ids[token_id])
-            corpus_ids.append(term_ids)
-        del chunk_tokens, token_term_ids
+        corpus_ids, vocab = _term_ids_per_chunk(chunks, analyzer, title_weight, section_weight)
         if not vocab:  # nothing but stopwords and punctuation
             return cls(chunks, analyzer, None, {})
         analyzer.clear_caches()  # one entry per corpus word; queries refill what they need
