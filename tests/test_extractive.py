@@ -83,6 +83,13 @@ def test_the_sentence_before_carries_one_that_shares_no_word_with_the_question()
     )
     picks = select_sentences(question, [_hit("", text)], analyzer)
     assert any("40.000 Euro" in p.sentence.text for p in picks)
+    # Only a sentence that holds what the question asks for (here an amount) is carried.
+    assert not any(
+        "Sitzung" in p.sentence.text
+        for p in select_sentences(
+            question, [_hit("", text.replace("\nSie liegen", "\nDer Rat tagt in jeder Sitzung. Sie liegen"))], analyzer
+        )
+    )
     under_heading = select_sentences(
         question, [_hit("Betriebskosten der Datenplattform", "Sie liegen bei 40.000 Euro im Jahr.")], analyzer
     )
