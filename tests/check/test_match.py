@@ -257,7 +257,11 @@ def test_costs_and_their_sharing_in_other_words() -> None:
 def test_plan_set_is_valid_and_every_label_is_a_plan_sentence() -> None:
     cases = load_plan_set(PLAN_SET)
     assert len(cases) >= 40
-    assert [c.split for c in cases][4::5] == ["test"] * (len(cases) // 5)
+    # p01-p50: every 5th plan is test; plans added later to study a weakness (p51-) are development material.
+    first = cases[:50]
+    assert [c.split for c in first][4::5] == ["test"] * 10
+    assert [c.split for c in first if c.split == "test"] == ["test"] * 10
+    assert all(c.split == "dev" for c in cases[50:])
     assert {c.style for c in cases} >= {"prose", "bullets", "table"}
     assert {c.strength for c in cases} >= {"strong", "mixed", "weak"}
     known = {c.id for fc in CONFIG.factors.values() for c in fc.criteria}
