@@ -208,8 +208,15 @@ class HybridRetriever:
         return self.dense_retriever.retrieve(query, k, live=snap.live, chunks=snap.by_id, where=where)
 
     def lexical(
-        self, query: str, k: int, filters: Filters | None = None, context: str = ""
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        context: str = "",
+        translated: str | None = None,
     ) -> list[ScoredChunk]:
+        """BM25 on the question, its glossary expansions and ``context``; ``translated`` (lexicon words for a
+        question in another language) is looked up when not given."""
         snap = self.snapshot()
         if snap.retriever is None:
             return []
@@ -217,7 +224,8 @@ class HybridRetriever:
         # weight expansions hurt compound questions, 0.77 vs 0.85 hit@5 lexical-only; the previous question
         # at full weight outvotes the follow-up's own words, 0.92 vs 1.0 hit@5 on the follow-ups).
         expansion = " ".join([*self.glossary.expansions(query), context]).strip()
-        translated = self.translate(query)
+        if translated is None:
+            translated = self.translate(query)
         if translated:  # the German words stand for the question's own words: full weight
             query = f"{query} {translated}"
         return snap.retriever.retrieve(
@@ -252,9 +260,9 @@ class HybridRetriever:
         dense = self.dense(combined, self.candidates, filters)
         timings["dense"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        lexical = self.lexical(query, self.candidates, filters, context=context)
-        timings["lexical"] = time.perf_counter() - t2
         translated = self.translate(query)
+        lexical = self.lexical(query, self.candidates, filters, context=context, translated=translated)
+        timings["lexical"] = time.perf_counter() - t2
         fused = self._fusion_for(query, context, translated).fuse(dense, lexical)
         reranked = False
         if self.reranker is not None and fused:
