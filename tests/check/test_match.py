@@ -259,9 +259,7 @@ def test_plan_set_is_valid_and_every_label_is_a_plan_sentence() -> None:
     assert len(cases) >= 40
     # p01-p50: every 5th plan is test; plans added later to study a weakness (p51-) are development material.
     first = cases[:50]
-    assert [c.split for c in first][4::5] == ["test"] * 10
-    assert [c.split for c in first if c.split == "test"] == ["test"] * 10
-    assert all(c.split == "dev" for c in cases[50:])
+    assert [c.id for c in cases if c.split == "test"] == [c.id for c in first[4::5]]
     assert {c.style for c in cases} >= {"prose", "bullets", "table"}
     assert {c.strength for c in cases} >= {"strong", "mixed", "weak"}
     known = {c.id for fc in CONFIG.factors.values() for c in fc.criteria}
