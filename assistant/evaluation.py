@@ -230,7 +230,7 @@ def _report(items: list[dict[str, Any]], tally: _Tally) -> dict[str, Any]:
     }
 
 
-_QUOTED = re.compile(r"„(.+?)“ ((?:\[\d+\])+)")
+_QUOTED = re.compile(r"„(.+?)“ ((?:\[\d+\])+)", re.S)  # a list is quoted with its line breaks
 
 
 def _answer_row(item: dict[str, Any], answerable: bool, answer: Any) -> dict[str, Any]:

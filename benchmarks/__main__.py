@@ -3,7 +3,8 @@
 ``python -m benchmarks load|soak [options]`` runs the load or soak benchmark (see benchmarks/load.py, ``--help``);
 they start servers and are not part of ``all``. ``python -m benchmarks conservation`` measures how much of the
 real PDFs' text reaches the index (see benchmarks/conservation.py; no embedding). ``python -m benchmarks english
---sample-index DIR --real-index DIR`` compares English and German questions (see benchmarks/english.py).
+--sample-index DIR --real-index DIR`` compares English and German questions (see benchmarks/english.py). ``python -m benchmarks answer_weights
+--real-index DIR`` fits the extractive answer's sentence weights on the real development split.
 
 Progress goes to stderr; results are also written as JSON to ``benchmarks/results/`` (git-ignored).
 """
@@ -28,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import english
 
         return english.main(argv[1:])
+    if argv and argv[0] == "answer_weights":  # fits the extractive answer's weights on the real dev split
+        from benchmarks import answer_weights
+
+        return answer_weights.main(argv[1:])
     if argv and argv[0] == "conservation":  # parsing only, no embedding: minutes, not hours
         from benchmarks import conservation
 

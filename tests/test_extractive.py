@@ -291,29 +291,48 @@ def test_the_asking_words_are_no_topic() -> None:
 
 
 def test_list_items_inherit_the_words_of_the_sentence_they_continue() -> None:
-    """ "... gewähren, dass sie" heads its list items; a line that ends in a noun (a PDF fragment) does not."""
+    """ "... gewähren, dass sie" heads its list items; a line that ends in a noun (a PDF fragment) does not.
+    (Here the list has no end, so its items are candidates of their own; a list that ends is quoted whole.)"""
     analyzer = GermanAnalyzer()
     question = "Wie können Behörden Einsicht in elektronische Akten gewähren?"
     item = "die elektronischen Akten auf einem Bildschirm wiedergeben,"
 
     def item_score(first_line: str) -> float:
-        text = (
-            f"{first_line}\neinen Ausdruck der Akten zur Verfügung stellen,\n{item}\nden Zugriff gestatten."
-        )
+        text = f"{first_line}\neinen Ausdruck der Akten zur Verfügung stellen,\n{item}\nden Zugriff gestatten,"
         picks = select_sentences(question, [_hit("", text)], analyzer, max_sentences=8)
         return next(p.score for p in picks if p.sentence.text == item)
 
-    lead_in = "Die Behörden des Bundes können Einsicht dadurch gewähren, dass sie"
-    assert item_score(lead_in) > item_score("Die Behörden des Bundes und ihre Einsicht")
-    # The list goes on through items that end in a comma; an item that ends in a period ends it.
-    after = "die Akten elektronisch wiedergeben und prüfen."
+    assert item_score("Die Behörden des Bundes können Einsicht dadurch gewähren, dass sie") > item_score(
+        "Die Behörden des Bundes und ihre Einsicht"
+    )
 
-    def after_score(item_end: str) -> float:
-        text = f"{lead_in}\nden Zugriff gestatten{item_end}\n{after}"
-        picks = select_sentences(question, [_hit("", text)], analyzer, max_sentences=8)
-        return next(p.score for p in picks if p.sentence.text == after)
 
-    assert after_score(",") > after_score(".")
+def test_a_list_is_quoted_whole_with_its_lead_in() -> None:
+    """The lead-in and its items up to the one that ends the sentence are one verbatim quote: quoting the lead-in
+    with one or two items left out the item the question asked about (§ 8 EGovG, issue 13)."""
+    analyzer = GermanAnalyzer()
+    lead_in = "Soweit ein Recht auf Akteneinsicht besteht, können die Behörden Akteneinsicht gewähren, dass sie"
+    items = [
+        "1. einen Aktenausdruck zur Verfügung stellen,",
+        "2. die elektronischen Dokumente auf einem Bildschirm wiedergeben,",
+        "3. den elektronischen Zugriff auf den Inhalt der Akten gestatten.",
+    ]
+    after = "Die Behörden sollen ihre Akten elektronisch führen und Akteneinsicht zeitnah ermöglichen."
+    text = "\n\n".join([lead_in, *items, after])
+    question = "Wie können Behörden Akteneinsicht in elektronische Akten gewähren?"
+    picks = select_sentences(question, [_hit("", text)], analyzer)
+    whole = text[: text.index(items[-1]) + len(items[-1])]
+    assert picks[0].sentence.text == whole
+    assert text[picks[0].sentence.start : picks[0].sentence.end] == whole  # verbatim, offsets into the passage
+    assert all(p.sentence.text not in whole for p in picks[1:])  # no item is quoted a second time
+    # An item that ends in a period ends the list: what follows is no item of it.
+    shorter = "\n".join([lead_in, items[0].replace(",", "."), *items[1:]])
+    first = select_sentences(question, [_hit("", shorter)], analyzer, max_sentences=8)
+    assert any(p.sentence.text == f"{lead_in}\n{items[0].replace(',', '.')}" for p in first)
+    # A line that ends in a noun opens no list (a PDF fragment or a heading): it is not joined to the lines below.
+    noun = "Die Behörden des Bundes und die elektronische Akteneinsicht"
+    fragment = "\n".join([noun, *items])
+    assert all(f"{noun}\n" not in p.sentence.text for p in select_sentences(question, [_hit("", fragment)], analyzer))
 
 
 def test_adjacent_chosen_sentences_become_one_verbatim_quote() -> None:
