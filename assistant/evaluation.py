@@ -140,7 +140,7 @@ def run_eval(services: Services, path: Path, *, k: int = 10, answers: bool = Tru
             t1 = time.perf_counter()
             answer = chat.answer(item["question"], history)
             tally.answer_ms.append((time.perf_counter() - t1) * 1000)
-            tally.answer_rows.append(_answer_row(item, answerable, answer))
+            tally.answer_rows.append(answer_row(item, answerable, answer))
     return _report(items, tally)
 
 
@@ -233,7 +233,7 @@ def _report(items: list[dict[str, Any]], tally: _Tally) -> dict[str, Any]:
 _QUOTED = re.compile(r"„(.+?)“ ((?:\[\d+\])+)", re.S)  # a list is quoted with its line breaks
 
 
-def _answer_row(item: dict[str, Any], answerable: bool, answer: Any) -> dict[str, Any]:
+def answer_row(item: dict[str, Any], answerable: bool, answer: Any) -> dict[str, Any]:
     """What one answer showed the user, for the answer metrics."""
     quoted = [sentence for sentence, _ in _QUOTED.findall(answer.answer)]
     if not quoted and answer.citations:  # a language-model answer: its quotes are the citations'

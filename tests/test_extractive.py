@@ -194,6 +194,10 @@ def test_prose_is_quotable(text: str) -> None:
         ("Wann ist eine Datenschutz-Folgenabschätzung nötig?", "condition"),
         ("Wie hoch ist der Eigenanteil der Kommune?", "amount"),
         ("Wie viele Sensoren wurden installiert?", "amount"),
+        # the asked-for noun may end a compound
+        ("Welche Ausstattungsquote ist für 2032 angepeilt?", "amount"),
+        ("Welche Angebotsfrist gilt im offenen Verfahren?", "date"),
+        ("Welche Koordinierungsstelle nimmt neue Datenbereitsteller auf?", "actor"),
         ("Wie viele Jahre dauert die Förderung?", "duration"),
         ("Wie lange dauert die Übergabe?", "duration"),
         ("Wer schreibt die Entwürfe der Strategie?", "actor"),
