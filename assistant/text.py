@@ -333,13 +333,19 @@ _HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{16,}\b")  # com
 # A heading or table-of-contents line: "§ 6 Vermeidung von Interessenkonflikten", "5.1 Anforderungen …".
 _HEADING = re.compile(r"^(?:§+\s*\d+\w?|(?:\d+\s+)?\d+(?:\.\d+)+\.?|[IVX]+\.)\s+\S")
 _SEPARATORS = re.compile(r"\s[|›»>/·]\s")
+# A pointer elsewhere, not a statement: "(Siehe dazu die Forderungen der OKF DE.)", "Vgl. Kapitel 3.", "Mehr dazu
+# im Leitfaden."
+_REFERENCE = re.compile(
+    r"^\W*(?:siehe|s\.\s|vgl\.|see\b|mehr\s+(?:dazu|hierzu|infos?|informationen)|weitere\s+informationen)", re.I
+)
 
 
 def prose_problem(text: str) -> str | None:
     """Why ``text`` is not a prose sentence a person could quote, or None when it is.
 
     Rejected: bare URLs (or sentences mostly made of links), shell commands, code, file paths, link or citation
-    markup (Markdown, Liquid, ``[@link(...)]``), navigation text, and sentences that end inside a parenthesis.
+    markup (Markdown, Liquid, ``[@link(...)]``), navigation text, short pointers elsewhere ("Siehe dazu ...",
+    "Vgl. Kapitel 3."), and sentences that end inside a parenthesis.
     """
     urls = sum(len(m.group(0)) for m in _URL.finditer(text))
     words_outside = len(_URL.sub(" ", text).split())
@@ -359,6 +365,8 @@ def prose_problem(text: str) -> str | None:
         return "heading"
     if text.rstrip().endswith(("…", "...")) and re.search(r"\.{4,}|…\s*\d*$|\s\d+$", text):
         return "heading"
+    if _REFERENCE.match(text) and len(text.split()) <= 12:
+        return "reference"
     if text.count("(") > text.count(")"):
         return "parenthesis"
     closing = text.find(")")

@@ -166,6 +166,8 @@ def test_sentences_split_at_sentence_ends_only(text: str, expected: list[str]) -
         ("Die Gruppe trifft sich monatlich (z.B.", "parenthesis"),
         ("Startseite › Projekte › Open Data", "navigation"),
         ("Zum Inhalt springen", "navigation"),
+        ("(Siehe dazu die Forderungen der OKF DE. )", "reference"),
+        ("Vgl. hierzu Kapitel 3 des Leitfadens.", "reference"),
     ],
 )
 def test_non_prose_is_not_quotable(text: str, problem: str) -> None:
@@ -179,6 +181,7 @@ def test_non_prose_is_not_quotable(text: str, problem: str) -> None:
         "Das Onlinezugangsgesetz (OZG) verpflichtet Bund und Länder zu digitalen Verwaltungsleistungen.",
         "Die Plattform decidim.org erlaubt Abstimmungen über Vorschläge der Bürgerinnen und Bürger.",
         "Die Verwaltung wird das Angebot weiter betreiben und regelmäßig über die Nutzung berichten.",
+        "Siehe da: Die Kommune finanziert den Betrieb seit 2024 vollständig aus dem eigenen Haushalt der Stadt.",
     ],
 )
 def test_prose_is_quotable(text: str) -> None:
