@@ -335,6 +335,10 @@ _HEADING = re.compile(r"^(?:§+\s*\d+\w?|(?:\d+\s+)?\d+(?:\.\d+)+\.?|[IVX]+\.)\s
 _SEPARATORS = re.compile(r"\s[|›»>/·]\s")
 # A pointer elsewhere, not a statement: "(Siehe dazu die Forderungen der OKF DE.)", "Vgl. Kapitel 3.", "Mehr dazu
 # im Leitfaden."
+# A postal address or imprint: a German postcode before a capitalised place name next to a street or an e-mail
+# address ("... 11011 Berlin per E-Mail an: ada@bundestag.de Open Knowledge Foundation ... Singerstr.").
+_POSTCODE = re.compile(r"\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]")
+_ADDRESS_PART = re.compile(r"@[\w-]+\.\w|\bstr(?:aße|\.)|\bplatz\s+\d|\bpostfach\b", re.I)
 _REFERENCE = re.compile(
     r"^\W*(?:siehe|s\.\s|vgl\.|see\b|mehr\s+(?:dazu|hierzu|infos?|informationen)|weitere\s+informationen)", re.I
 )
@@ -345,7 +349,8 @@ def prose_problem(text: str) -> str | None:
 
     Rejected: bare URLs (or sentences mostly made of links), shell commands, code, file paths, link or citation
     markup (Markdown, Liquid, ``[@link(...)]``), navigation text, short pointers elsewhere ("Siehe dazu ...",
-    "Vgl. Kapitel 3."), and sentences that end inside a parenthesis.
+    "Vgl. Kapitel 3."), postal addresses, titles in capitals, and sentences that end inside a parenthesis or a
+    hyphenated word.
     """
     urls = sum(len(m.group(0)) for m in _URL.finditer(text))
     words_outside = len(_URL.sub(" ", text).split())
@@ -367,6 +372,13 @@ def prose_problem(text: str) -> str | None:
         return "heading"
     if _REFERENCE.match(text) and len(text.split()) <= 12:
         return "reference"
+    if _POSTCODE.search(text) and _ADDRESS_PART.search(text):
+        return "address"
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) >= 8 and sum(ch.isupper() for ch in letters) > 0.7 * len(letters):
+        return "heading"  # "WAS IST CODE FOR GERMANY?": a slide title in capitals
+    if re.search(r"\w-$", text.rstrip()):
+        return "fragment"  # "Wieso offene Nahverkehrs-": the line ends inside a hyphenated word
     if text.count("(") > text.count(")"):
         return "parenthesis"
     closing = text.find(")")

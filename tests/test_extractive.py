@@ -168,6 +168,9 @@ def test_sentences_split_at_sentence_ends_only(text: str, expected: list[str]) -
         ("Zum Inhalt springen", "navigation"),
         ("(Siehe dazu die Forderungen der OKF DE. )", "reference"),
         ("Vgl. hierzu Kapitel 3 des Leitfadens.", "reference"),
+        ("Deutscher Bundestag 11011 Berlin per E-Mail an: ada@bundestag.de Open Knowledge Foundation Singerstr.", "address"),
+        ("WAS IST CODE FOR GERMANY?", "heading"),
+        ("Wieso offene Nahverkehrs-", "fragment"),
     ],
 )
 def test_non_prose_is_not_quotable(text: str, problem: str) -> None:
@@ -182,6 +185,9 @@ def test_non_prose_is_not_quotable(text: str, problem: str) -> None:
         "Die Plattform decidim.org erlaubt Abstimmungen über Vorschläge der Bürgerinnen und Bürger.",
         "Die Verwaltung wird das Angebot weiter betreiben und regelmäßig über die Nutzung berichten.",
         "Siehe da: Die Kommune finanziert den Betrieb seit 2024 vollständig aus dem eigenen Haushalt der Stadt.",
+        "Rückmeldungen bitte per E-Mail an info@open.zh.ch senden, die Redaktion antwortet innerhalb einer Woche.",
+        "Die Stadt 79098 Freiburg hat ihr OZG-Portal 2023 mit dem Land Baden-Württemberg eingeführt.",
+        "Das OZG und die DSGVO gelten für alle Leistungen der Verwaltung.",
     ],
 )
 def test_prose_is_quotable(text: str) -> None:
