@@ -7,7 +7,7 @@ import pytest
 from assistant.answer_types import answer_span, asked_for, question_type
 from assistant.extractive import MAX_SENTENCES, select_sentences
 from assistant.retrieval.analyzer import GermanAnalyzer
-from assistant.text import prose_problem, split_sentences
+from assistant.text import guess_language, prose_problem, split_sentences
 from assistant.types import Chunk, ScoredChunk
 
 TEXT = (
@@ -379,3 +379,19 @@ def test_the_limit_counts_quotes_not_sentences() -> None:
     picks = select_sentences(question, [_hit("", text)], analyzer, max_sentences=1)
     assert len(picks) == 1
     assert picks[0].sentence.text == text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Which alternative council information systems have merged into Politik Bei Uns?", "en"),
+        ("How much does the city pay for the platform?", "en"),
+        ("Wer hat das Projekt in München gefördert?", "de"),
+        ("Welche Rolle spielt das Smart City Office in der Stadt?", "de"),
+        ("Was kostet der Betrieb der Open-Data-Plattform pro Jahr?", "de"),
+    ],
+)
+def test_guess_language_reads_english_function_words(question: str, language: str) -> None:
+    """A German project name in an English question ("Politik Bei Uns") must not make it German: the question
+    would then be scored with the German confidence and refused (issue 16, part 3)."""
+    assert guess_language(question) == language
