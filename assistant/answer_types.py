@@ -20,8 +20,9 @@ _NUMBER_WORD = (
     r"tausend|beiden|mehrere|einige|halbe[nm]?)"
 )
 
-# Question patterns, most specific first: "wie viele Jahre" asks for a duration, not an amount. The nouns after
-# "welche" may end a compound: "Welche Ausstattungsquote", "welche Angebotsfrist", "welche Koordinierungsstelle".
+# Question patterns, most specific first: "wie viele Jahre" asks for a duration, not an amount. An amount noun
+# after "welche" may end a compound ("Welche Ausstattungsquote", "welcher Eigenanteil"); other heads may not
+# ("welche Schnittstelle" asks for a name, not an actor; "welche Angebotsfrist" for a duration).
 _QUESTION: list[tuple[AnswerType, re.Pattern[str]]] = [
     # "Wann ist eine DSFA nötig?" asks for a condition, not a date.
     (
@@ -53,7 +54,7 @@ _QUESTION: list[tuple[AnswerType, re.Pattern[str]]] = [
         "date",
         re.compile(
             r"\b(wann|bis\s+wann|seit\s+wann|ab\s+wann|in\s+welche[mn]\s+jahr|seit\s+welche[mn]\s+jahr|"
-            r"zu\s+welche[mn]\s+(zeitpunkt|datum)|welche[smnr]?\s+\w*(datum|jahr|frist|termin|stichtag)|"
+            r"zu\s+welche[mn]\s+(zeitpunkt|datum)|welche[smnr]?\s+(datum|jahr|frist|termin|stichtag)|"
             r"when|what\s+year)\b",
             re.I,
         ),
@@ -61,8 +62,8 @@ _QUESTION: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "amount",
         re.compile(
-            r"\b(wie\s*viele?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+stark|welche[rnms]?\s+\w*(betrag|"
-            r"summe|anteil|höhe|umfang|budget|kosten|zahl|anzahl|quote)|was\s+kostet|was\s+kosten|"
+            r"\b(wie\s*viele?|wieviele?|wie\s+hoch|wie\s+groß|wie\s+stark|welche[rnms]?\s+(?:\w*(?:betrag|"
+            r"summe|anteil|höhe|budget|kosten|quote)|umfang|zahl|anzahl)|was\s+kostet|was\s+kosten|"
             r"how\s+(much|many|high))\b",
             re.I,
         ),
@@ -70,7 +71,7 @@ _QUESTION: list[tuple[AnswerType, re.Pattern[str]]] = [
     (
         "actor",
         re.compile(
-            r"\b(wer|wem|wen|von\s+wem|durch\s+wen|welche[rnms]?\s+\w*(stelle|behörde|einrichtung|"
+            r"\b(wer|wem|wen|von\s+wem|durch\s+wen|welche[rnms]?\s+(stelle|behörde|einrichtung|"
             r"organisation|akteur\w*|partner\w*|unternehmen|amt|team|gremi\w*|institution\w*|"
             r"abteilung|person\w*|verwaltung\w*|stadt|städte|kommunen?)|who)\b",
             re.I,

@@ -230,12 +230,21 @@ def _report(items: list[dict[str, Any]], tally: _Tally) -> dict[str, Any]:
     }
 
 
-_QUOTED = re.compile(r"„(.+?)“ ((?:\[\d+\])+)", re.S)  # a list is quoted with its line breaks
+#: Quotes in an answer: „…“ [n]. An extractive answer quotes a list with its line breaks, one quote per line
+#: otherwise; in a model's prose a „word“ may stand anywhere, so there a quote never spans lines.
+_QUOTED = re.compile(r"„(.+?)“ ((?:\[\d+\])+)")
+_QUOTED_EXTRACTIVE = re.compile(r"^„(.+?)“ ((?:\[\d+\])+)$", re.S | re.M)
+
+
+def _quotes_of(answer: Any) -> list[tuple[str, str]]:
+    """(quoted text, its ``[n]`` markers) for each quote of an answer's text."""
+    pattern = _QUOTED_EXTRACTIVE if answer.mode == "extractive" else _QUOTED
+    return pattern.findall(answer.answer)
 
 
 def answer_row(item: dict[str, Any], answerable: bool, answer: Any) -> dict[str, Any]:
     """What one answer showed the user, for the answer metrics."""
-    quoted = [sentence for sentence, _ in _QUOTED.findall(answer.answer)]
+    quoted = [sentence for sentence, _ in _quotes_of(answer)]
     if not quoted and answer.citations:  # a language-model answer: its quotes are the citations'
         quoted = [c.quote for c in answer.citations]
     phrase = norm(item.get("phrase") or "")
@@ -304,8 +313,8 @@ def non_prose(text: str) -> bool:
 
 
 def _verbatim(text: str, citations: list[Any]) -> bool:
-    """Every quoted sentence occurs verbatim in the quote of each citation it names."""
-    found = _QUOTED.findall(text)
+    """Every quoted sentence of an extractive answer occurs verbatim in the quote of each citation it names."""
+    found = _QUOTED_EXTRACTIVE.findall(text)
     if not found:
         return False
     for sentence, refs in found:

@@ -375,15 +375,12 @@ _HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{16,}\b")  # com
 # A heading or table-of-contents line: "§ 6 Vermeidung von Interessenkonflikten", "5.1 Anforderungen …".
 _HEADING = re.compile(r"^(?:§+\s*\d+\w?|(?:\d+\s+)?\d+(?:\.\d+)+\.?|[IVX]+\.)\s+\S")
 _SEPARATORS = re.compile(r"\s[|›»>/·]\s")
-# A pointer elsewhere, not a statement: "(Siehe dazu die Forderungen der OKF DE.)", "Vgl. Kapitel 3.", "Mehr dazu
-# im Leitfaden."
+# A pointer elsewhere, not a statement: "(Siehe dazu die Forderungen der OKF DE.)", "Vgl. Kapitel 3.".
+_REFERENCE = re.compile(r"^\W*(?:siehe|vgl\.)\s", re.I)
 # A postal address or imprint: a German postcode before a capitalised place name next to a street or an e-mail
 # address ("... 11011 Berlin per E-Mail an: ada@bundestag.de Open Knowledge Foundation ... Singerstr.").
 _POSTCODE = re.compile(r"\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]")
 _ADDRESS_PART = re.compile(r"@[\w-]+\.\w|\bstr(?:aße|\.)|\bplatz\s+\d|\bpostfach\b", re.I)
-_REFERENCE = re.compile(
-    r"^\W*(?:siehe|s\.\s|vgl\.|see\b|mehr\s+(?:dazu|hierzu|infos?|informationen)|weitere\s+informationen)", re.I
-)
 
 
 def prose_problem(text: str) -> str | None:

@@ -11,7 +11,7 @@ conditional logit (a softmax over the candidates of one question, fitted by grad
 penalty): it asks directly for the first quote to be the one that holds the phrase. The weights are printed
 scaled so that ``overlap`` weighs 1, the scale the quote selection's cut-offs were set on.
 
-Printed, for the hand-set weights in the code and for the fitted ones: how often the best-scored candidate holds
+Printed, for the weights in the code and for the fitted ones: how often the best-scored candidate holds
 the phrase (top-1), on the questions used for fitting, under 5-fold cross-validation by source document (a
 document's questions are never fitted and scored together), and on the sample set when its index is given (not
 fitted on: a check that the weights carry over to other documents).

@@ -25,7 +25,7 @@ QUESTION = "Welche Betreibermodelle kommen für den Dauerbetrieb einer digitalen
 def _quoted(answer: str) -> list[tuple[str, list[int]]]:
     return [
         (s, [int(n) for n in re.findall(r"\d+", refs)])
-        for s, refs in re.findall(r"„(.+?)“ ((?:\[\d+\])+)", answer, re.S)
+        for s, refs in re.findall(r"^„(.+?)“ ((?:\[\d+\])+)$", answer, re.S | re.M)
     ]
 
 

@@ -32,20 +32,35 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; ba
 MAX_QUOTES = 8
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
+def _pattern(text: str) -> re.Pattern[str] | None:
+    """``text`` as a whitespace-insensitive pattern (None when it has no words)."""
+    words = [re.escape(w) for w in text.split()]
+    return re.compile(r"\s+".join(words)) if words else None
 
 
-def _mark(text: str, quotes: Sequence[str], first: list[bool]) -> str:
-    """Escaped ``text`` with every quote that occurs in it wrapped in ``<mark>`` (whitespace-insensitive)."""
-    spans: list[tuple[int, int]] = []
-    for q in quotes:
-        words = [re.escape(w) for w in q.split()]
-        if not words:
-            continue
-        match = re.search(r"\s+".join(words), text)
-        if match:
-            spans.append(match.span())
+def _find(paragraphs: Sequence[str], quote: str) -> list[tuple[int, int, int]]:
+    """Where ``quote`` stands: (paragraph index, start, end) per paragraph it covers, or [] when it is not found.
+
+    A quote may span paragraphs: a list is quoted whole with its lead-in, and each list item of a Markdown or HTML
+    document is a paragraph of its own. Its parts must then stand in consecutive paragraphs, in order.
+    """
+    parts = [_pattern(part) for part in re.split(r"\n\s*\n", quote)]
+    patterns = [p for p in parts if p is not None]
+    for i in range(len(paragraphs) - len(patterns) + 1):
+        found: list[tuple[int, int, int]] = []
+        for j, pattern in enumerate(patterns):
+            match = pattern.search(paragraphs[i + j])
+            if match is None:
+                break
+            found.append((i + j, *match.span()))
+        else:
+            if found:
+                return found
+    return []
+
+
+def _mark(text: str, spans: Sequence[tuple[int, int]], first: list[bool]) -> str:
+    """Escaped ``text`` with ``spans`` wrapped in ``<mark>``; the first mark of the page gets the anchor."""
     out, pos = [], 0
     for start, end in sorted(spans):
         if start < pos:
@@ -64,12 +79,23 @@ def render_document(
 ) -> str:
     """The whole page: header with title, source and a link to the original file, then headings and paragraphs."""
     en = lang == "en"
-    quotes = [_squash(q) for q in quotes[:MAX_QUOTES] if q and q.strip()]
+    # (heading path, paragraph) in reading order: the quotes are looked up across the whole document
+    paragraphs = [
+        (tuple(block.heading_path), paragraph)
+        for block in blocks
+        for paragraph in block.text.split("\n\n")
+        if paragraph.strip()
+    ]
+    texts = [p for _, p in paragraphs]
+    quotes = [q for q in quotes[:MAX_QUOTES] if q and q.strip()]
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for q in quotes:
+        for index, start, end in _find(texts, q):
+            spans.setdefault(index, []).append((start, end))
     first = [True]
     parts: list[str] = []
     shown: tuple[str, ...] = ()
-    for block in blocks:
-        path = tuple(block.heading_path)
+    for index, (path, paragraph) in enumerate(paragraphs):
         if path != shown:
             common = 0
             while common < min(len(path), len(shown)) and path[common] == shown[common]:
@@ -78,9 +104,7 @@ def render_document(
                 level = min(depth + 2, 4)
                 parts.append(f"<h{level}>{html.escape(heading)}</h{level}>")
             shown = path
-        for paragraph in block.text.split("\n\n"):
-            if paragraph.strip():
-                parts.append(f"<p>{_mark(paragraph, quotes, first)}</p>")
+        parts.append(f"<p>{_mark(paragraph, spans.get(index, []), first)}</p>")
     if quotes and first[0]:
         note = ("The quoted passage was not found in this version of the document (it may have changed since)."
                 if en else "Die zitierte Stelle steht nicht (mehr) in dieser Fassung des Dokuments.")
