@@ -4,7 +4,8 @@
 they start servers and are not part of ``all``. ``python -m benchmarks conservation`` measures how much of the
 real PDFs' text reaches the index (see benchmarks/conservation.py; no embedding). ``python -m benchmarks english
 --sample-index DIR --real-index DIR`` compares English and German questions (see benchmarks/english.py). ``python -m benchmarks answer_weights
---real-index DIR`` fits the extractive answer's sentence weights on the real development split.
+--real-index DIR`` fits the extractive answer's sentence weights on the real development split; ``python -m
+benchmarks learned_ranking --real-index DIR`` tries a learned passage ranking against the fusion.
 
 Progress goes to stderr; results are also written as JSON to ``benchmarks/results/`` (git-ignored).
 """
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import answer_weights
 
         return answer_weights.main(argv[1:])
+    if argv and argv[0] == "learned_ranking":  # issue 12: a learned combination of cheap ranking features
+        from benchmarks import learned_ranking
+
+        return learned_ranking.main(argv[1:])
     if argv and argv[0] == "conservation":  # parsing only, no embedding: minutes, not hours
         from benchmarks import conservation
 
