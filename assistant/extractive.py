@@ -203,16 +203,10 @@ def sentence_features(
     - ``rare``: the weight of its rarest question term relative to the rarest of the question,
     - ``first``: the first sentence of its passage (often a heading or a title carried into the text).
     """
-    query_terms = _terms(analyzer, question)
+    query_terms, kind = _question_terms(question, analyzer)
     candidates = _candidates(hits, analyzer) if query_terms else []
     if not candidates:
         return []
-    kind: AnswerType | None
-    kind, asking = asked_for(question)
-    if kind not in (None, "named", "definition"):  # "wie oft", "wie hoch": no topic words ("welche X" may be)
-        topic = query_terms - _terms(analyzer, asking)
-        if topic:
-            query_terms = topic
     # A query term inside a compound of the sentence ("Übergang" in "Betriebsübergang") counts at a reduced
     # weight: the analyzer splits only compounds it knows.
     terms_of = [c.terms | _compound_hits(query_terms, c.terms) for c in candidates]
@@ -251,6 +245,18 @@ def sentence_features(
         }
         out.append((Pick(c.hit_index, c.sentence, 0.0, answer_span(kind, c.sentence.text)), features))
     return out
+
+
+def _question_terms(question: str, analyzer: GermanAnalyzer) -> tuple[set[str], AnswerType | None]:
+    """The question's topic terms and the kind of answer it asks for: the words that ask ("wie oft", "wie hoch")
+    are no topic ("welche X" may be)."""
+    terms = _terms(analyzer, question)
+    kind, asking = asked_for(question)
+    if kind not in (None, "named", "definition"):
+        topic = terms - _terms(analyzer, asking)
+        if topic:
+            return topic, kind
+    return terms, kind
 
 
 def score_sentences(question: str, hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer) -> list[Pick]:
