@@ -77,6 +77,8 @@ def _terms(analyzer: GermanAnalyzer, text: str) -> set[str]:
 
 
 _COMPOUND_MARK = "\0compound:"
+#: How a sentence, a quote or a list item may end; a line ending otherwise is a title, a slide line or a field.
+_SENTENCE_ENDS = (".", "!", "?", "“", '"', ")", ";", ",")
 #: The end of a line that breaks off mid-sentence: a comma, a colon or a word in lower case.
 _LEADS_IN = re.compile(r"(?:[,:]|\b[a-zäöüß]\w*)\s*$")
 
@@ -161,7 +163,7 @@ def _with_items(text: str, sentences: Sequence[Sentence], n: int) -> Sentence | 
             whole = text[lead.start : end]
             # The checks of a quotable sentence, on the whole list: nothing planted to instruct a model, no table
             # of numbers.
-            if end == lead.end or looks_like_injection(whole) or sum(ch.isalpha() for ch in whole) <= 0.6 * len(whole):
+            if looks_like_injection(whole) or sum(ch.isalpha() for ch in whole) <= 0.6 * len(whole):
                 return None
             return Sentence(whole, lead.start, end)
     return None
@@ -200,7 +202,7 @@ def sentence_features(
     - ``title``: a short line without a sentence end (a title, a slide line, a metadata field),
     - ``focus``: the share of its own terms that are question terms (a focused sentence, not a long one that
       happens to hold them),
-    - ``rare``: the weight of its rarest question term relative to the rarest of the question,
+    - ``rare``: the weight of its rarest matched question term relative to the question's rarest term,
     - ``first``: the first sentence of its passage (often a heading or a title carried into the text).
     """
     query_terms, kind = _question_terms(question, analyzer)
@@ -238,7 +240,7 @@ def sentence_features(
             "typed": strength,
             "rank": 1 / (1 + c.hit_index),
             "long": float(len(text) > 300),
-            "title": float(not text.endswith((".", "!", "?", "“", '"', ")", ";", ",")) and len(text.split()) <= 10),
+            "title": float(not text.endswith(_SENTENCE_ENDS) and len(text.split()) <= 10),
             "focus": len(matched) / max(1, len(c.terms)),
             "rare": max((weight[t] for t in matched), default=0.0) / rarest,
             "first": float(c.first),
