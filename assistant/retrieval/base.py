@@ -27,7 +27,8 @@ class RetrievalResult:
         coverage_best: Highest share of the query's content terms found in one of the top hits (0..1).
         known_fraction: Share of the query's content words that occur anywhere in the corpus (0..1).
         unknown_words: The query's content words (folded: lower case, umlauts without dots) that occur nowhere
-            in the corpus, neither as a word nor as all parts of a compound.
+            in the corpus, neither as a word nor as all parts of a compound (for a question in another language,
+            nor through their lexicon translation: "munich" is known when the documents say "München").
         confidence: Combined 0..1 measure of whether the best passages answer the question.
         reranked: True when an external reranker ordered the top passages.
         translated: For a question in another language, the German words the lexicon gave for it (searched on

@@ -18,7 +18,7 @@ from dataclasses import replace
 from assistant.embeddings import Embedder
 from assistant.retrieval.analyzer import GermanAnalyzer
 from assistant.retrieval.base import RetrievalResult
-from assistant.retrieval.crosslingual import Lexicon, german_terms
+from assistant.retrieval.crosslingual import Lexicon, german_terms, unknown_in_german
 from assistant.retrieval.dense import ChromaDenseRetriever
 from assistant.retrieval.filters import Filters
 from assistant.retrieval.fusion import FusionConfig
@@ -276,6 +276,8 @@ class HybridRetriever:
         dense_scores = {s.chunk.id: s.score for s in dense}
         dense_best = max((dense_scores.get(h.chunk.id, 0.0) for h in hits[:3]), default=0.0)
         coverage_best, known, unknown = _word_signals(snap.retriever, combined, expanded, hits[:3])
+        if translated and unknown and snap.retriever is not None and self.lexicon is not None:
+            unknown = unknown_in_german(unknown, self.lexicon, snap.retriever.unknown_words)
         timings["total"] = time.perf_counter() - t0
         return RetrievalResult(
             query=combined,

@@ -88,6 +88,19 @@ def test_german_questions_are_not_translated(hash_corpus_services) -> None:  # t
     assert result.translated == retriever.translate(english)
 
 
+def test_an_english_place_name_is_known_through_its_german_name(hash_corpus_services) -> None:  # type: ignore[no-untyped-def]
+    """'Europe' is known when the documents say 'Europa' (the answer layer refuses questions about places no
+    document mentions); 'Vienna' stays unknown, as 'Wien' is in no sample document."""
+    chat = hash_corpus_services.chat
+    europe = chat.search("Which frequency band does LoRaWAN use in Europe?", [])
+    assert "europe" not in europe.unknown_words and europe.knows(["europe"])
+    vienna = chat.search("How do municipalities in Vienna finance their LoRaWAN network?", [])
+    assert "vienna" in vienna.unknown_words
+    assert chat.answer("How do municipalities in Vienna finance their LoRaWAN network?").abstained
+    # German questions are untouched: their unknown words are the corpus's business alone.
+    assert "wien" in chat.search("Wie finanzieren Kommunen in Wien ihr LoRaWAN-Netz?", []).unknown_words
+
+
 def test_the_lexicon_can_be_switched_off(hash_corpus_index_dir, hash_embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     off = make_services(hash_corpus_index_dir, hash_embedder, crosslingual_lexicon=False)
     assert off.retriever.lexicon is None
