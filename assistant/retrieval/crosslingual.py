@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from assistant.retrieval.analyzer import fold
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon_de_en.tsv"
 
@@ -145,13 +146,18 @@ PLACE_NAMES = {
 
 
 def unknown_in_german(
-    unknown: frozenset[str], lexicon: Lexicon, unknown_words: Callable[[str], list[str]]
+    unknown: frozenset[str], question: str, lexicon: Lexicon, unknown_words: Callable[[str], list[str]]
 ) -> frozenset[str]:
     """The words of a question in another language that the corpus knows neither as such nor through their
     German translation (``unknown_words``: the corpus's unknown words of a text): "Munich" is no unknown place
-    when the documents say "München" (the answer layer refuses questions about places no document mentions)."""
+    when the documents say "München" (the answer layer refuses questions about places no document mentions).
+    ``unknown`` holds folded words ("prague" folds to "pragu"); they are looked up as the question spells them."""
+    spelled: dict[str, str] = {}
+    for word in re.findall(r"[a-z]+", question.lower()):
+        spelled.setdefault(fold(word), word)
 
-    def known(word: str) -> bool:
+    def known(folded: str) -> bool:
+        word = spelled.get(folded, folded)
         german = [*lexicon.translate(word), *([PLACE_NAMES[word]] if word in PLACE_NAMES else [])]
         return any(not unknown_words(g) for g in german)
 

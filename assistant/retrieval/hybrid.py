@@ -276,8 +276,8 @@ class HybridRetriever:
         dense_scores = {s.chunk.id: s.score for s in dense}
         dense_best = max((dense_scores.get(h.chunk.id, 0.0) for h in hits[:3]), default=0.0)
         coverage_best, known, unknown = _word_signals(snap.retriever, combined, expanded, hits[:3])
-        if translated and unknown and snap.retriever is not None and self.lexicon is not None:
-            unknown = unknown_in_german(unknown, self.lexicon, snap.retriever.unknown_words)
+        if unknown and snap.retriever is not None and self.lexicon is not None and guess_language(query) != "de":
+            unknown = unknown_in_german(unknown, combined, self.lexicon, snap.retriever.unknown_words)
         timings["total"] = time.perf_counter() - t0
         return RetrievalResult(
             query=combined,

@@ -101,6 +101,20 @@ def test_an_english_place_name_is_known_through_its_german_name(hash_corpus_serv
     assert "wien" in chat.search("Wie finanzieren Kommunen in Wien ihr LoRaWAN-Netz?", []).unknown_words
 
 
+def test_english_words_are_looked_up_as_the_question_spells_them() -> None:
+    """The corpus's unknown words come folded ("prague" -> "pragu", "value" -> "valu"); the lexicon and the place
+    names know the English spelling."""
+    from assistant.retrieval.crosslingual import unknown_in_german
+
+    german_corpus = {"Prag", "Werte"}
+    unknown_words = lambda text: [] if text in german_corpus else [text]  # noqa: E731
+    lexicon = Lexicon({"Werte": ["value", "values"]})
+    still = unknown_in_german(
+        frozenset({"pragu", "valu", "atlantis"}), "Which value does Prague report for Atlantis?", lexicon, unknown_words
+    )
+    assert still == {"atlantis"}
+
+
 def test_the_lexicon_can_be_switched_off(hash_corpus_index_dir, hash_embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     off = make_services(hash_corpus_index_dir, hash_embedder, crosslingual_lexicon=False)
     assert off.retriever.lexicon is None
