@@ -66,10 +66,15 @@ def _quotable(text: str) -> bool:
         MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS
         and not text.endswith(":")
         and text.count(" | ") < 2
-        and sum(ch.isalpha() for ch in text) > 0.6 * len(text)
+        and _mostly_words(text)
         and prose_problem(text) is None
         and not looks_like_injection(text)
     )
+
+
+def _mostly_words(text: str) -> bool:
+    """Letters make up most of it (no table of numbers)."""
+    return sum(ch.isalpha() for ch in text) > 0.6 * len(text)
 
 
 def _terms(analyzer: GermanAnalyzer, text: str) -> set[str]:
@@ -163,7 +168,7 @@ def _with_items(text: str, sentences: Sequence[Sentence], n: int) -> Sentence | 
             whole = text[lead.start : end]
             # The checks of a quotable sentence, on the whole list: nothing planted to instruct a model, no table
             # of numbers.
-            if looks_like_injection(whole) or sum(ch.isalpha() for ch in whole) <= 0.6 * len(whole):
+            if looks_like_injection(whole) or not _mostly_words(whole):
                 return None
             return Sentence(whole, lead.start, end)
     return None

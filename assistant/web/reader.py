@@ -44,9 +44,8 @@ def _find(paragraphs: Sequence[str], quote: str) -> list[tuple[int, int, int]]:
     A quote may span paragraphs: a list is quoted whole with its lead-in, and each list item of a Markdown or HTML
     document is a paragraph of its own. Its parts must then stand in consecutive paragraphs, in order.
     """
-    parts = [_pattern(part) for part in re.split(r"\n\s*\n", quote)]
-    patterns = [p for p in parts if p is not None]
-    for i in range(len(paragraphs) - len(patterns) + 1):
+    patterns = [p for part in re.split(r"\n\s*\n", quote) if (p := _pattern(part)) is not None]
+    for i in range(len(paragraphs) - len(patterns) + 1 if patterns else 0):
         found: list[tuple[int, int, int]] = []
         for j, pattern in enumerate(patterns):
             match = pattern.search(paragraphs[i + j])
@@ -54,8 +53,7 @@ def _find(paragraphs: Sequence[str], quote: str) -> list[tuple[int, int, int]]:
                 break
             found.append((i + j, *match.span()))
         else:
-            if found:
-                return found
+            return found
     return []
 
 
