@@ -151,6 +151,8 @@ def _ends_sentence(line: str, start: int, m: re.Match[str]) -> bool:
             return False
         next_word = re.match(r"[\"„“«(]?(\w+)", following)
         nxt = next_word.group(1).lower() if next_word else ""
+        if len(word) == 1 and word.isalpha() and re.match(r"\s?[^\W\d_]\.", following):  # "e. V.", "i. d. R."
+            return False
         if re.fullmatch(r"\d{1,2}", word):  # ordinal ("im 19. Jahrhundert") or day ("1. Januar")
             return False
         if re.fullmatch(r"\d{1,2}\.\d{1,2}", word) and (nxt.isdigit() or nxt in _MONTHS):  # "21.4. 2015"

@@ -131,6 +131,10 @@ def test_the_sentence_before_carries_one_that_shares_no_word_with_the_question()
             ["Siehe die Liste (vgl. Anlage 2. Teil B der Vorlage) und weiter.", "Gut so."],
         ),
         (
+            "Betrieb: Bürgerbusverein Talheim e. V. mit der Gemeinde. Das ist Teil A. Danach i. d. R. mehr.",
+            ["Betrieb: Bürgerbusverein Talheim e. V. mit der Gemeinde.", "Das ist Teil A.", "Danach i. d. R. mehr."],
+        ),
+        (
             "Es gibt zwei Wege (d. h. Eigenbetrieb oder AöR). Beide gehen.",
             ["Es gibt zwei Wege (d. h. Eigenbetrieb oder AöR).", "Beide gehen."],
         ),

