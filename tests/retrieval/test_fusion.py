@@ -8,6 +8,7 @@ from assistant.retrieval.fusion import (
     RRF_K,
     FusionConfig,
     convex_score_fusion,
+    keep_each_best,
     min_max,
     reciprocal_rank_fusion,
 )
@@ -160,3 +161,25 @@ def test_fusion_config_chooses_the_method() -> None:
     assert FusionConfig().method == "convex"  # the default, chosen on the real development split
     assert ids(FusionConfig("convex", dense_weight=0.5, dense_floor=0.7).fuse(dense, lexical)) == ["y", "x"]
     assert ids(FusionConfig("convex", dense_weight=0.95, dense_floor=0.7).fuse(dense, lexical)) == ["x", "y"]
+
+
+def test_each_retrievers_best_is_kept_near_the_top() -> None:
+    dense, lexical = ranking("d1", "x", "y"), ranking("l1", "x", "y")
+    fused = ranking("x", "y", "a", "b", "c", "l1", "d1", "e")
+    kept = keep_each_best(fused, [dense, lexical], within=4)
+    # Both bests move to places 3 and 4, in their fused order; everything else keeps its order.
+    assert ids(kept) == ["x", "y", "l1", "d1", "a", "b", "c", "e"]
+    assert [h.rank for h in kept] == list(range(1, 9))
+    assert ids(fused) == ["x", "y", "a", "b", "c", "l1", "d1", "e"]  # pure
+    # A best already among the first places, an empty ranking or a window of 0 change nothing.
+    assert ids(keep_each_best(fused, [ranking("y"), []], within=4)) == ids(fused)
+    assert ids(keep_each_best(fused, [dense, lexical], within=0)) == ids(fused)
+    assert ids(keep_each_best(fused, [dense], within=1)) == ["d1", "x", "y", "a", "b", "c", "l1", "e"]
+
+
+def test_the_fusion_config_keeps_each_best_when_asked() -> None:
+    dense = [ScoredChunk(chunk(i), s, n) for n, (i, s) in enumerate([("d", 0.99), ("x", 0.9), ("y", 0.89)], 1)]
+    lexical = [ScoredChunk(chunk(i), s, n) for n, (i, s) in enumerate([("x", 9.0), ("y", 8.9), ("z", 8.8)], 1)]
+    plain = FusionConfig("convex", dense_weight=0.4).fuse(dense, lexical)
+    assert ids(plain)[:2] == ["x", "y"] and ids(plain).index("d") >= 2
+    assert ids(FusionConfig("convex", dense_weight=0.4, keep_best_within=2).fuse(dense, lexical))[:2] == ["x", "d"]
