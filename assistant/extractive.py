@@ -128,6 +128,10 @@ def _candidates(hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer) -> list[_
         lead_in: set[str] = set()
         sentences = split_sentences(hit.chunk.text)
         listed = -1  # the end of a list quoted whole: its lead-in and items are no candidates of their own
+        slide = _slide(hit.chunk.text)
+        if slide is not None:
+            out.append(_Candidate(i, slide, _terms(analyzer, slide.text), heading, set(), False))
+            continue
         for n, s in enumerate(sentences):
             terms = _terms(analyzer, s.text)
             quotable = _quotable(s.text)
@@ -172,6 +176,29 @@ def _with_items(text: str, sentences: Sequence[Sentence], n: int) -> Sentence | 
                 return None
             return Sentence(whole, lead.start, end)
     return None
+
+
+_NOT_ON_A_SLIDE = frozenset({"url", "markup", "shell", "code", "path", "address", "navigation", "reference"})
+
+
+def _slide(text: str) -> Sentence | None:
+    """A passage that is a slide (a title and short bullet lines, few sentences), quoted whole; None otherwise."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    whole = text.strip()
+    if not 3 <= len(lines) <= 12 or len(whole) > QUOTE_SPAN or any(len(line) > 100 for line in lines):
+        return None
+    if sum(line.endswith((".", "!", "?")) for line in lines) * 3 > len(lines) or any(
+        line.endswith((",", ";")) for line in lines
+    ):
+        return None  # prose, or a list that continues a sentence (`_with_items`)
+    if sum(line[-1].isdigit() for line in lines) * 2 > len(lines) or any(" | " in line for line in lines):
+        return None  # a table of contents or a table
+    if any(prose_problem(line) in _NOT_ON_A_SLIDE for line in lines):
+        return None
+    if looks_like_injection(whole) or not _mostly_words(whole):
+        return None
+    start = text.index(whole)
+    return Sentence(whole, start, start + len(whole))
 
 
 #: Weights of the sentence features (see `sentence_features`), fitted by ``python -m benchmarks answer_weights``

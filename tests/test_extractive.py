@@ -427,3 +427,22 @@ def test_guess_language_reads_english_function_words(question: str, language: st
     """A German project name in an English question ("Politik Bei Uns") must not make it German: the question
     would then be scored with the German confidence and refused (issue 16, part 3)."""
     assert guess_language(question) == language
+
+
+def test_a_slide_is_quoted_whole() -> None:
+    """A slide (a title and short bullet lines) answers with its lines together: its bullets alone are too short
+    to quote ("● > 10 Mrd. $ Markt"), and the title without them says nothing (issue 13, real slide decks)."""
+    analyzer = GermanAnalyzer()
+    slide = (
+        "Wetterdaten\n\n● > 10 Mrd. $ Markt\n\n● Neues Gesetz Anhörung 26/04/17\n\n"
+        "● Wer vor 1983 geboren schätzte 1997 autonomes Fahren richtig ein?"
+    )
+    prose = "Offene Wetterdaten helfen Kommunen bei der Planung von Hitzeschutz und Grünflächen."
+    picks = select_sentences("Wie groß ist der Markt für Wetterdaten?", [_hit("", slide), _hit("", prose)], analyzer)
+    assert picks[0].sentence.text == slide and picks[0].hit_index == 0
+    # Not slides: a table of contents, lines with a link, a list that continues a sentence, plain prose.
+    toc = "Inhalt\nEinleitung 3\nWetterdaten im Überblick 5\nMarkt und Nutzen 9"
+    linked = "Wetterdaten\n● Markt für Wetterdaten\n● https://example.org/wetter\n● Anhörung zum Gesetz"
+    for text in (toc, linked, f"Die Stadt kann,\n{slide}"):
+        chosen = select_sentences("Wie groß ist der Markt für Wetterdaten?", [_hit("", text)], analyzer)
+        assert all("\n" not in p.sentence.text for p in chosen), text

@@ -69,10 +69,10 @@ def test_development_split_floors(real_services) -> None:  # type: ignore[no-unt
     assert m["refused"] <= 0.03, m  # answerable questions must not be refused (issue: 22% on the fact sheets)
     assert m["declined"] >= 0.8, m  # out of scope, German and English (0.55 before the dense-only confidence)
     # The extractive answer (issue 13): expected phrase in the answer / in its first quote, measured
-    # 0.719-0.723/0.571-0.585 (0.654/0.521 before the fitted sentence weights and whole-list quotes); no quote that
-    # is mostly URL or code.
-    assert m["phrase_in_answer"] >= 0.69, m
-    assert m["phrase_in_first_quote"] >= 0.53, m
+    # 0.719-0.723/0.571-0.585 (0.654/0.521 before the fitted sentence weights and whole-list quotes), 0.728/0.594
+    # with slides quoted whole; no quote that is mostly URL or code.
+    assert m["phrase_in_answer"] >= 0.70, m
+    assert m["phrase_in_first_quote"] >= 0.56, m
     assert m["non_prose"] == 0, m
 
 
