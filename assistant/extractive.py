@@ -178,6 +178,8 @@ def _with_items(text: str, sentences: Sequence[Sentence], n: int) -> Sentence | 
     return None
 
 
+_BULLETS = ("●", "•", "▪", "■", "◦", "–", "-", "*", "→", "->", "✓")
+_FIELD = re.compile(r"^(?:[-*•●]\s*)?[\w-]+:\s*[\"'\d\[{]")  # key: value data, not a bullet
 _NOT_ON_A_SLIDE = frozenset({"url", "markup", "shell", "code", "path", "address", "navigation", "reference"})
 
 
@@ -193,8 +195,12 @@ def _slide(text: str) -> Sentence | None:
         return None  # prose, or a list that continues a sentence (`_with_items`)
     if sum(line[-1].isdigit() for line in lines) * 2 > len(lines) or any(" | " in line for line in lines):
         return None  # a table of contents or a table
-    if any(prose_problem(line) in _NOT_ON_A_SLIDE for line in lines):
+    if sum(line.startswith(_BULLETS) for line in lines[1:]) * 2 < len(lines) - 1:
+        return None  # a slide's lines are bullets; a table header, a TOC or wrapped prose are not
+    if any(prose_problem(line) in _NOT_ON_A_SLIDE or _FIELD.match(line) for line in lines):
         return None
+    if prose_problem(" ".join(lines)) in _NOT_ON_A_SLIDE:
+        return None  # e.g. an address split over lines
     if looks_like_injection(whole) or not _mostly_words(whole):
         return None
     start = text.index(whole)

@@ -151,7 +151,9 @@ def _ends_sentence(line: str, start: int, m: re.Match[str]) -> bool:
             return False
         next_word = re.match(r"[\"„“«(]?(\w+)", following)
         nxt = next_word.group(1).lower() if next_word else ""
-        if len(word) == 1 and word.isalpha() and re.match(r"\s?[^\W\d_]\.", following):  # "e. V.", "i. d. R."
+        # "e. V.", "i. d. R." (lower case first: "Variante A. Z. B. kostet …" ends after "A.")
+        single = last_word.group(1).lstrip(_OPENERS)
+        if len(single) == 1 and single.islower() and re.match(r"\s?[^\W\d_]\.", following):
             return False
         if re.fullmatch(r"\d{1,2}", word):  # ordinal ("im 19. Jahrhundert") or day ("1. Januar")
             return False

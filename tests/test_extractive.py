@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer_types import answer_span, asked_for, question_type
-from assistant.extractive import MAX_SENTENCES, select_sentences
+from assistant.extractive import MAX_SENTENCES, _slide, select_sentences
 from assistant.retrieval.analyzer import GermanAnalyzer
 from assistant.text import guess_language, prose_problem, split_sentences
 from assistant.types import Chunk, ScoredChunk
@@ -133,6 +133,10 @@ def test_the_sentence_before_carries_one_that_shares_no_word_with_the_question()
         (
             "Betrieb: Bürgerbusverein Talheim e. V. mit der Gemeinde. Das ist Teil A. Danach i. d. R. mehr.",
             ["Betrieb: Bürgerbusverein Talheim e. V. mit der Gemeinde.", "Das ist Teil A.", "Danach i. d. R. mehr."],
+        ),
+        (
+            "Wir wählen Variante A. Z. B. kostet das weniger. Das regelt Teil B. D. h. es gilt.",
+            ["Wir wählen Variante A.", "Z. B. kostet das weniger.", "Das regelt Teil B.", "D. h. es gilt."],
         ),
         (
             "Es gibt zwei Wege (d. h. Eigenbetrieb oder AöR). Beide gehen.",
@@ -440,9 +444,18 @@ def test_a_slide_is_quoted_whole() -> None:
     prose = "Offene Wetterdaten helfen Kommunen bei der Planung von Hitzeschutz und Grünflächen."
     picks = select_sentences("Wie groß ist der Markt für Wetterdaten?", [_hit("", slide), _hit("", prose)], analyzer)
     assert picks[0].sentence.text == slide and picks[0].hit_index == 0
-    # Not slides: a table of contents, lines with a link, a list that continues a sentence, plain prose.
-    toc = "Inhalt\nEinleitung 3\nWetterdaten im Überblick 5\nMarkt und Nutzen 9"
-    linked = "Wetterdaten\n● Markt für Wetterdaten\n● https://example.org/wetter\n● Anhörung zum Gesetz"
-    for text in (toc, linked, f"Die Stadt kann,\n{slide}"):
-        chosen = select_sentences("Wie groß ist der Markt für Wetterdaten?", [_hit("", text)], analyzer)
-        assert all("\n" not in p.sentence.text for p in chosen), text
+    assert _slide(slide) is not None
+    # Not slides: a table of contents, lines with a link, a list that continues a sentence, a table header, data
+    # fields, an address, prose wrapped into short lines.
+    not_slides = [
+        "Inhalt\nEinleitung 3\nWetterdaten im Überblick 5\nMarkt und Nutzen 9",
+        "5.1 Einführung\n5.1.1 Einführung von dcat:DataService\n5.1.2 Eigenschaften\n5.1.3 Klassen",
+        "Wetterdaten\n● Markt für Wetterdaten\n● https://example.org/wetter\n● Anhörung zum Gesetz",
+        f"Die Stadt kann,\n{slide}",
+        "Nr. Eigenschaft\nURI\nVerwendung in\nKlassen",
+        'Team\n- name: "Fabian Reinold"\n- title: "Team Lead"\n- role: "Daten"',
+        "Open Knowledge Foundation\n- Singerstr. 109\n- 10179 Berlin\n- info@okfn.de",
+        "Die Stadt betreibt seit 2021\nein Portal für offene Daten\nund veröffentlicht dort\nihre Haushaltsdaten.",
+    ]
+    for text in not_slides:
+        assert _slide(text) is None, text

@@ -162,7 +162,9 @@ def keep_each_best(
     A passage one retriever ranks first and the other misses entirely (BM25 for "Ausfertigungsdatum : 2013-07-25"
     asked as "An welchem Tag wurde … ausgefertigt?") scores at most its one weight and can sink below passages both
     find moderately well. A best chunk that is further down moves up to just before place ``within`` (several keep
-    their fused order); the rest keep theirs. Pure: new `ScoredChunk` objects with ranks 1..n.
+    their fused order; more bests than ``within`` places would spill past it); the rest keep theirs. A moved chunk
+    keeps its fused score, so scores no longer fall with rank: downstream, earlier means better. Pure: new
+    `ScoredChunk` objects with ranks 1..n.
     """
     if within <= 0:
         return list(fused)

@@ -254,6 +254,29 @@ def test_costs_and_their_sharing_in_other_words() -> None:
     assert check("Die Stadt trägt die Verantwortung für den Datenschutz.")["finanzierung"]["quelle"].status == "fehlt"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "factor", "criterion"),
+    [
+        # Near misses of the rules added for p67-p78 (session 7): each names the criterion's words in another sense.
+        ("Der Gemeinderat hat beschlossen, jährlich über den Stand informiert zu werden.", "finanzierung", "haushalt"),
+        ("Der Ausschuss hat die Einführung der App ab 2026 beschlossen.", "finanzierung", "haushalt"),
+        ("Der Zeitplan für die Migration der Informationstechnik steht fest.", "kommunikation", "kommunikationsplan"),
+        ("Derzeit ist eine Förderquote von 80 % vorgesehen.", "wirkung", "baseline"),
+        ("Die Kosten entnehmen wir dem Angebot des Herstellers.", "wirkung", "messung"),
+        ("Die Stadt trägt 100 % der Betriebskosten selbst.", "finanzierung", "partner"),
+        ("Die Wünsche der Fachbereiche wurden umgesetzt.", "kommunikation", "beteiligung"),
+        ("Risiko: negative Presseberichterstattung bei längeren Sensorausfällen.", "kommunikation", "aufbereitung"),
+    ],
+)
+def test_words_in_another_sense_fulfil_nothing(sentence: str, factor: str, criterion: str) -> None:
+    assert check(sentence)[factor][criterion].status == "fehlt"
+
+
+def test_a_risk_named_in_a_communication_plan_does_not_hide_it() -> None:
+    sentence = "Wir informieren die Bürgerschaft im Amtsblatt jährlich über Risiken bei Hitze."
+    assert check(sentence)["kommunikation"]["kommunikationsplan"].status == "erfuellt"
+
+
 def test_plan_set_is_valid_and_every_label_is_a_plan_sentence() -> None:
     cases = load_plan_set(PLAN_SET)
     assert len(cases) >= 40
@@ -284,8 +307,9 @@ def test_floors_on_the_test_split_without_embeddings() -> None:
 
 
 def test_floors_on_the_development_split_without_embeddings() -> None:
-    """Measured (lexical only, 68 dev plans): P 0.971 R 0.984, communication P 0.961 R 0.990. The twelve plans
-    p67-p78, written by a helper and labelled before the check ran on them, first scored P 0.872 R 0.899
+    """Measured (lexical only, 68 dev plans): P 0.971 R 0.982, communication P 0.961 R 0.990. The twelve plans
+    p67-p78, written by a helper and labelled before the check first ran on them (the fixes were then made on
+    them, so this floor is in-sample), first scored P 0.872 R 0.899
     (communication P 0.655): the floors keep the fixes made for them."""
     dev = run_check_eval(PLAN_SET)["splits"]["dev"]
     assert dev["plans"] >= 68
