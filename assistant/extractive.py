@@ -126,12 +126,12 @@ def _candidates(hits: Sequence[ScoredChunk], analyzer: GermanAnalyzer) -> list[_
         # line that breaks off after a comma or a small word ("dass sie", "wenn") asks to be continued: one that
         # ends in a noun may be a PDF fragment or a heading followed by a new sentence.
         lead_in: set[str] = set()
-        sentences = split_sentences(hit.chunk.text)
-        listed = -1  # the end of a list quoted whole: its lead-in and items are no candidates of their own
         slide = _slide(hit.chunk.text)
         if slide is not None:
             out.append(_Candidate(i, slide, _terms(analyzer, slide.text), heading, set(), False))
             continue
+        sentences = split_sentences(hit.chunk.text)
+        listed = -1  # the end of a list quoted whole: its lead-in and items are no candidates of their own
         for n, s in enumerate(sentences):
             terms = _terms(analyzer, s.text)
             quotable = _quotable(s.text)
@@ -203,7 +203,7 @@ def _slide(text: str) -> Sentence | None:
         return None  # e.g. an address split over lines
     if looks_like_injection(whole) or not _mostly_words(whole):
         return None
-    start = text.index(whole)
+    start = len(text) - len(text.lstrip())
     return Sentence(whole, start, start + len(whole))
 
 

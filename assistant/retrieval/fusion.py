@@ -219,4 +219,4 @@ class FusionConfig:
             fused = convex_score_fusion(
                 [dense, lexical], weights, lower_bounds=[self.dense_floor, self.lexical_floor]
             )
-        return keep_each_best(fused, [dense, lexical], self.keep_best_within) if self.keep_best_within else fused
+        return keep_each_best(fused, [dense, lexical], self.keep_best_within)
